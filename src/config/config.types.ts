@@ -1,0 +1,85 @@
+/**
+ * The daemon's configuration after parsing and validation: durations are milliseconds, sizes are
+ * bytes, every default filled in. Produced once at start by `loadConfig`; nothing else reads the
+ * YAML file or `process.env`.
+ */
+
+export type OverlapPolicy = 'skip' | 'queue' | 'allow' | 'replace';
+export type CatchupPolicy = 'skip' | 'once' | 'all';
+
+export interface RetryPolicy {
+  /** Retries after the first attempt (0 = none). */
+  max: number;
+  /** Delay before the first retry, ms. */
+  backoffMs: number;
+  /** Multiplier applied to the delay for each further retry. */
+  factor: number;
+}
+
+export interface PipelineConfig {
+  id: string;
+  /** argv; command[0] is the program. Run through `/bin/sh -c` only when `shell` is true. */
+  command: string[];
+  shell: boolean;
+  /** Absolute working directory (relative paths in the file are resolved against the config file's folder). */
+  cwd: string;
+  env: Record<string, string>;
+  /** Names of daemon environment variables the child may inherit. */
+  passEnv: string[];
+  timeoutMs: number;
+  killGraceMs: number;
+  maxOutputBytes: number;
+  retries: RetryPolicy;
+}
+
+export interface JobConfig {
+  id: string;
+  name: string;
+  pipeline: string;
+  /** Exactly one of `cron` and `everyMs` is set. */
+  cron: string | null;
+  everyMs: number | null;
+  timezone: string;
+  params: Record<string, unknown>;
+  overlap: OverlapPolicy;
+  catchup: CatchupPolicy;
+  catchupWindowMs: number;
+  jitterMs: number;
+  paused: boolean;
+}
+
+export interface DaemonConfig {
+  maxConcurrentRuns: number;
+  shutdownGraceMs: number;
+  nodeTimeoutMs: number;
+  heartbeatIntervalMs: number;
+  /** How often executors look for queued runs when no wake-up signal came. */
+  pollIntervalMs: number;
+}
+
+export interface JwtConfig {
+  /** HS256 shared secret, or null when a public key is used. */
+  secret: string | null;
+  /** PEM public key for RS256/ES256, or null. */
+  publicKey: string | null;
+  algorithms: string[];
+  issuer: string | null;
+  audience: string | null;
+}
+
+export interface EnvConfig {
+  databaseUrl: string | null;
+  jwt: JwtConfig;
+  port: number;
+  dataDir: string;
+  logLevel: string;
+}
+
+export interface CronwardenConfig {
+  /** Absolute path of the file this was read from. */
+  file: string;
+  daemon: DaemonConfig;
+  pipelines: Map<string, PipelineConfig>;
+  jobs: Map<string, JobConfig>;
+  env: EnvConfig;
+}
