@@ -1,0 +1,68 @@
+import { DynamicModule, Module, ValidationPipe } from '@nestjs/common';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { TerminusModule } from '@nestjs/terminus';
+import { DataSource } from 'typeorm';
+import { AuthModule } from './auth/auth.module.js';
+import { Clock } from './common/clock.js';
+import { DomainExceptionFilter } from './common/domain-exception.filter.js';
+import { ConfigModule } from './config/config.module.js';
+import type { CronwardenConfig } from './config/config.types.js';
+import { Database } from './database/database.js';
+import { Notifier } from './database/notifier.js';
+import { ExecutorService } from './executor/executor.service.js';
+import { ProcessRunner } from './executor/process-runner.js';
+import { RunRecorder } from './executor/run-recorder.js';
+import { HealthController } from './health/health.controller.js';
+import { JobsController } from './jobs/jobs.controller.js';
+import { JobsRepository } from './jobs/jobs.repository.js';
+import { JobsService } from './jobs/jobs.service.js';
+import { DaemonEnvironment, NodeIdentity } from './nodes/node-identity.js';
+import { NodesService } from './nodes/nodes.service.js';
+import { RunOutputRepository } from './runs/run-output.repository.js';
+import { RunsController } from './runs/runs.controller.js';
+import { RunsRepository } from './runs/runs.repository.js';
+import { RunsService } from './runs/runs.service.js';
+import { SchedulerService } from './scheduler/scheduler.service.js';
+
+/** What the daemon built before Nest starts: the config, the connected database, who it is. */
+export interface AppParts {
+  config: CronwardenConfig;
+  database: Database;
+  notifier: Notifier;
+  node: NodeIdentity;
+  daemonEnv: DaemonEnvironment;
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(parts: AppParts): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [ConfigModule.forRoot(parts.config), AuthModule, TerminusModule],
+      controllers: [JobsController, RunsController, HealthController],
+      providers: [
+        { provide: Database, useValue: parts.database },
+        { provide: DataSource, useValue: parts.database.dataSource },
+        { provide: Notifier, useValue: parts.notifier },
+        { provide: NodeIdentity, useValue: parts.node },
+        { provide: DaemonEnvironment, useValue: parts.daemonEnv },
+        { provide: APP_FILTER, useClass: DomainExceptionFilter },
+        {
+          provide: APP_PIPE,
+          useValue: new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
+        },
+        Clock,
+        JobsRepository,
+        RunsRepository,
+        RunOutputRepository,
+        JobsService,
+        RunsService,
+        SchedulerService,
+        ExecutorService,
+        RunRecorder,
+        ProcessRunner,
+        NodesService,
+      ],
+    };
+  }
+}

@@ -1,0 +1,63 @@
+import pg from 'pg';
+import { DataSource } from 'typeorm';
+import { JobEntity } from '../jobs/job.entity.js';
+import { NodeEntity } from '../nodes/node.entity.js';
+import { RunOutputEntity } from '../runs/run-output.entity.js';
+import { RunEntity } from '../runs/run.entity.js';
+import { InitialSchema1764000000000 } from './migrations/1764000000000-initial-schema.js';
+
+/** Where the daemon's database is: a PostgreSQL URL, or the embedded sidecar's socket. */
+export type DatabaseTarget =
+  | { kind: 'postgres'; url: string }
+  | { kind: 'pglite'; connection: { host: string; port: number; user: string; database: string } };
+
+export const ENTITIES = [JobEntity, RunEntity, RunOutputEntity, NodeEntity];
+export const MIGRATIONS = [InitialSchema1764000000000];
+
+const MIGRATION_LOCK_KEY = 0x63726f6e; // "cron"
+const PG_INT8 = 20;
+
+/** Builds (does not connect) the one TypeORM data source, the same for both kinds of database. */
+export function createDataSource(target: DatabaseTarget, options: { poolSize?: number } = {}): DataSource {
+  // Counters and sizes are bigint columns; their values stay far below 2^53, so numbers are exact.
+  pg.types.setTypeParser(PG_INT8, (value) => Number.parseInt(value, 10));
+  const connection = target.kind === 'postgres'
+    ? { url: target.url }
+    : { host: target.connection.host, port: target.connection.port, username: target.connection.user, database: target.connection.database };
+  return new DataSource({
+    type: 'postgres',
+    ...connection,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsTableName: 'cw_migrations',
+    synchronize: false,
+    migrationsRun: false,
+    // The embedded database runs every connection on one backend session, and pglite-socket can
+    // interleave two connections' extended-protocol messages (Parse of one, Bind of another:
+    // "bind message supplies 2 parameters, but prepared statement requires 6"). One client-side
+    // connection serialises statements before they reach it. Never await a pooled query inside a
+    // transaction there: pass the transaction's runner instead.
+    extra: { max: options.poolSize ?? (target.kind === 'pglite' ? 1 : 10), connectionTimeoutMillis: 10_000 },
+    applicationName: 'cronwarden',
+  });
+}
+
+/**
+ * Runs pending migrations. On PostgreSQL several nodes may start at once: an advisory lock lets
+ * one migrate while the others wait. (On the embedded database advisory locks exclude nothing,
+ * but the data-directory lock already guarantees a single daemon.)
+ */
+export async function runMigrations(dataSource: DataSource, kind: DatabaseTarget['kind']): Promise<void> {
+  if (kind === 'pglite') {
+    await dataSource.runMigrations({ transaction: 'each' });
+    return;
+  }
+  const runner = dataSource.createQueryRunner();
+  try {
+    await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    await dataSource.runMigrations({ transaction: 'each' });
+  } finally {
+    await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
+    await runner.release();
+  }
+}

@@ -1,0 +1,36 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, type QueryRunner } from 'typeorm';
+import type { DatabaseTarget } from './data-source.js';
+
+/**
+ * Parameterised SQL on the one data source. Repositories use this rather than TypeORM's
+ * `DataSource.query`, whose result shape differs between SELECT and UPDATE … RETURNING.
+ */
+@Injectable()
+export class Database {
+  constructor(
+    readonly dataSource: DataSource,
+    readonly kind: DatabaseTarget['kind'],
+  ) {}
+
+  /** The rows a statement returns (also for INSERT/UPDATE/DELETE … RETURNING). */
+  async rows<T>(sql: string, params: unknown[] = [], runner?: QueryRunner): Promise<T[]> {
+    if (runner) return (await runner.query(sql, params, true)).records as T[];
+    const own = this.dataSource.createQueryRunner();
+    try {
+      return (await own.query(sql, params, true)).records as T[];
+    } finally {
+      await own.release();
+    }
+  }
+
+  /** The first row, or null. */
+  async one<T>(sql: string, params: unknown[] = [], runner?: QueryRunner): Promise<T | null> {
+    return (await this.rows<T>(sql, params, runner))[0] ?? null;
+  }
+
+  /** Runs `work` in one transaction on one connection; pass the runner to every statement inside. */
+  async transaction<T>(work: (runner: QueryRunner) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction((manager) => work(manager.queryRunner!));
+  }
+}

@@ -1,0 +1,95 @@
+import { EventEmitter } from 'node:events';
+import { Logger } from '@nestjs/common';
+import pg from 'pg';
+
+/** Signals nodes send each other. Payloads are small: receivers re-read the database. */
+export interface Signals {
+  /** A run was queued: executors should look for work. */
+  'run.queued': { runId: string };
+  /** A job was created, changed, paused, resumed or removed: schedulers reload it. */
+  'job.changed': { jobId: string };
+  /** A cancel was asked for a running run: the node running it kills it. */
+  'run.cancel': { runId: string };
+  /** A run reached a final state. */
+  'run.finished': { runId: string; status: string };
+}
+type SignalName = keyof Signals;
+
+const CHANNEL = 'cronwarden';
+const RECONNECT_MS = [250, 1000, 5000];
+
+/**
+ * Wakes this node's parts at once, and on PostgreSQL the other nodes too (LISTEN/NOTIFY). On the
+ * embedded database there is only one node, and its shared session would not deliver a NOTIFY
+ * across connections anyway, so signals stay in process. A lost notification only costs latency:
+ * every receiver also polls.
+ */
+export class Notifier {
+  private readonly local = new EventEmitter().setMaxListeners(100);
+  private readonly logger = new Logger(Notifier.name);
+  private client: pg.Client | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly nodeId: string,
+    private readonly databaseUrl: string | null,
+  ) {}
+
+  async start(): Promise<void> {
+    if (this.databaseUrl) await this.listen(0);
+  }
+
+  on<K extends SignalName>(name: K, handler: (payload: Signals[K]) => void): () => void {
+    this.local.on(name, handler);
+    return () => this.local.off(name, handler);
+  }
+
+  /** Delivers locally now and to the other nodes through the database. Never throws. */
+  publish<K extends SignalName>(name: K, payload: Signals[K]): void {
+    this.local.emit(name, payload);
+    if (!this.client) return;
+    const message = JSON.stringify({ from: this.nodeId, name, payload });
+    this.client.query('SELECT pg_notify($1, $2)', [CHANNEL, message]).catch((error: Error) => {
+      this.logger.warn(`could not notify other nodes of ${name}: ${error.message}`);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.local.removeAllListeners();
+    const client = this.client;
+    this.client = null;
+    await client?.end().catch(() => undefined);
+  }
+
+  private async listen(attempt: number): Promise<void> {
+    const client = new pg.Client({ connectionString: this.databaseUrl!, application_name: 'cronwarden-listen' });
+    client.on('error', (error) => this.reconnect(client, error, attempt));
+    client.on('notification', (message) => this.receive(message.payload));
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${CHANNEL}`);
+      this.client = client;
+    } catch (error) {
+      this.reconnect(client, error as Error, attempt);
+    }
+  }
+
+  private reconnect(client: pg.Client, error: Error, attempt: number): void {
+    if (this.closed || (this.client !== client && this.client !== null)) return;
+    this.client = null;
+    client.end().catch(() => undefined);
+    const delay = RECONNECT_MS[Math.min(attempt, RECONNECT_MS.length - 1)];
+    this.logger.warn(`LISTEN connection lost (${error.message}); reconnecting in ${delay} ms`);
+    setTimeout(() => void this.listen(attempt + 1), delay).unref();
+  }
+
+  private receive(raw: string | undefined): void {
+    try {
+      const message = JSON.parse(raw ?? '') as { from: string; name: SignalName; payload: unknown };
+      if (message.from !== this.nodeId) this.local.emit(message.name, message.payload);
+    } catch {
+      this.logger.warn('ignored a malformed notification');
+    }
+  }
+}

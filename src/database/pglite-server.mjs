@@ -1,0 +1,148 @@
+// The embedded database in its own process: PGlite's ~700 MiB heap inside the daemon would make every
+// spawn() fork that memory (DESIGN.md "Storage"). Forked by EmbeddedPostgres with an IPC channel:
+//   node pglite-server.mjs --data-dir <dir> [--max-connections <n>]
+// Serves PGlite on the Unix socket <dir>/.s.PGSQL.5432, answers { type: 'ready', socketDir } or
+// { type: 'error', message }, and exits when the daemon goes away (IPC closed) or on SIGTERM/SIGINT.
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { PGlite } from '@electric-sql/pglite';
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+
+const SOCKET_NAME = '.s.PGSQL.5432';
+// An orphan that cannot close in time must still go, or it keeps the data directory locked.
+const SHUTDOWN_DEADLINE_MS = 10_000;
+
+let db;
+let server;
+let starting;
+let closing;
+
+async function start(dataDir, maxConnections) {
+  const pgdata = join(dataDir, 'pgdata');
+  db = await PGlite.create(pgdata).catch((error) => {
+    throw new Error(`PGlite cannot open ${pgdata}: ${describe(error)}`, { cause: error });
+  });
+  const path = join(dataDir, SOCKET_NAME);
+  // A socket file left by a crashed sidecar makes listen() fail with EADDRINUSE; the daemon's
+  // lock on the data directory guarantees no live sidecar owns it.
+  await rm(path, { force: true });
+  // pglite-socket's default is 1 connection; a pool needs more. They all share one backend session.
+  server = new PGLiteSocketServer({ db, path, maxConnections });
+  keepBatchesTogether(server.queryQueue);
+  await server.start();
+  process.send({ type: 'ready', socketDir: dataDir });
+}
+
+// pglite-socket 0.2.17 queues every protocol message on its own. When one client's extended-query batch
+// (Parse, Bind, Describe, Execute, Sync) arrives in two socket reads (a statement over ~64 KiB), another
+// client's Parse or Bind runs in between, and a statement executes with the wrong parameters ("bind message
+// supplies 2 parameters, but prepared statement requires 3"). Like pglite-socket keeps a transaction's
+// messages together, this keeps a batch's messages together: after Parse/Bind/Describe/Execute/Close/Flush
+// only the same client's messages run until its Sync. Patches internals of the exactly pinned version.
+const BATCH_MESSAGE_TYPES = new Set([...'PBDECH'].map((letter) => letter.charCodeAt(0)));
+const SYNC = new Uint8Array([0x53, 0, 0, 0, 4]);
+
+function keepBatchesTogether(queue) {
+  const original = { clearQueueForHandler: queue?.clearQueueForHandler };
+  if (!Array.isArray(queue?.queue) || typeof original.clearQueueForHandler !== 'function' || typeof queue.processQueue !== 'function') {
+    throw new Error('@electric-sql/pglite-socket internals changed: review keepBatchesTogether() in pglite-server.mjs');
+  }
+  let batchOwner = null;
+  queue.processQueue = async function processQueue() {
+    if (this.processing) return;
+    this.processing = true;
+    while (this.queue.length > 0) {
+      const owner = batchOwner ?? (this.db.isInTransaction() ? this.lastHandlerId : null);
+      const index = owner === null ? 0 : this.queue.findIndex((queued) => queued.handlerId === owner);
+      if (index === -1) break; // the owner's next message has not arrived yet
+      const [query] = this.queue.splice(index, 1);
+      let bytes = 0;
+      const onRawData = (data) => {
+        bytes += data.length;
+        query.onData(data);
+      };
+      try {
+        await this.db.runExclusive(() => this.db.execProtocolRawStream(query.message, { onRawData }));
+      } catch (error) {
+        query.reject(error);
+        continue;
+      }
+      this.lastHandlerId = query.handlerId;
+      batchOwner = BATCH_MESSAGE_TYPES.has(query.message[0]) ? query.handlerId : null;
+      query.resolve(bytes);
+    }
+    this.processing = false;
+  };
+  queue.clearQueueForHandler = function clearQueueForHandler(handlerId) {
+    original.clearQueueForHandler.call(this, handlerId);
+    if (batchOwner !== handlerId) return;
+    // A client gone mid-batch: end its batch with a Sync so the backend serves the others again.
+    batchOwner = null;
+    this.queue.unshift({ handlerId, message: SYNC, onData: () => undefined, resolve: () => undefined, reject: () => undefined });
+    void this.processQueue();
+  };
+}
+
+/** Stops serving and closes PGlite so its data is flushed, then exits; safe to call twice. */
+function shutdown(reason) {
+  closing ??= (async () => {
+    setTimeout(() => {
+      console.error(`pglite-server: shutdown (${reason}) took over ${SHUTDOWN_DEADLINE_MS} ms, exiting`);
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS).unref();
+    let code = 0;
+    try {
+      await starting?.catch(() => undefined);
+      await server?.stop();
+      if (db && !db.closed) await db.close();
+    } catch (error) {
+      console.error(`pglite-server: shutdown (${reason}) failed:`, error);
+      code = 1;
+    }
+    process.exit(code);
+  })();
+}
+
+// PGlite's file system errors are Emscripten objects, not Errors: { name: 'ErrnoError', errno }.
+function describe(error) {
+  if (error instanceof Error) return error.message;
+  if (error && typeof error === 'object' && 'errno' in error) return `${error.name ?? 'error'} errno ${error.errno}`;
+  return String(error);
+}
+
+function fail(error) {
+  const message = describe(error);
+  console.error('pglite-server: start failed:', error);
+  if (!process.connected) process.exit(1);
+  process.send({ type: 'error', message }, () => process.exit(1));
+}
+
+function readOptions() {
+  const { values } = parseArgs({
+    options: { 'data-dir': { type: 'string' }, 'max-connections': { type: 'string', default: '32' } },
+  });
+  const dataDir = values['data-dir'];
+  const maxConnections = Number(values['max-connections']);
+  if (!dataDir) throw new Error('--data-dir is required');
+  if (!Number.isInteger(maxConnections) || maxConnections < 1) {
+    throw new Error(`--max-connections must be a positive integer, got ${values['max-connections']}`);
+  }
+  return { dataDir, maxConnections };
+}
+
+if (!process.send) {
+  console.error('pglite-server: must be forked with an IPC channel (it exits when that channel closes)');
+  process.exit(2);
+}
+// The IPC channel closes when the daemon exits, including when it is killed with -9.
+process.on('disconnect', () => shutdown('daemon went away'));
+process.on('SIGTERM', () => shutdown('SIGTERM'));
+process.on('SIGINT', () => shutdown('SIGINT'));
+try {
+  const { dataDir, maxConnections } = readOptions();
+  starting = start(dataDir, maxConnections);
+  await starting;
+} catch (error) {
+  if (!closing) fail(error);
+}

@@ -1,0 +1,113 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { CONFIG } from '../config/config.module.js';
+import type { CronwardenConfig } from '../config/config.types.js';
+import { Notifier } from '../database/notifier.js';
+import { NodeIdentity } from '../nodes/node-identity.js';
+import { RunsRepository, type ClaimedRun } from '../runs/runs.repository.js';
+import { RunRecorder } from './run-recorder.js';
+
+interface ActiveRun {
+  controller: AbortController;
+  done: Promise<void>;
+}
+
+/**
+ * Claims queued runs up to `maxConcurrentRuns` and runs each as a supervised child process. Wakes
+ * on a signal (a run queued, a slot freed) and polls as a fallback for lost signals.
+ */
+@Injectable()
+export class ExecutorService {
+  private readonly logger = new Logger(ExecutorService.name);
+  private readonly active = new Map<string, ActiveRun>();
+  private accepting = false;
+  private claiming: Promise<void> | null = null;
+  private claimAgain = false;
+  private poll: NodeJS.Timeout | null = null;
+  private unsubscribe: Array<() => void> = [];
+
+  constructor(
+    @Inject(CONFIG) private readonly config: CronwardenConfig,
+    private readonly runs: RunsRepository,
+    private readonly recorder: RunRecorder,
+    private readonly notifier: Notifier,
+    private readonly node: NodeIdentity,
+  ) {}
+
+  start(): void {
+    this.accepting = true;
+    this.unsubscribe = [
+      this.notifier.on('run.queued', () => void this.pump()),
+      this.notifier.on('run.cancel', ({ runId }) => this.abortLocal(runId)),
+    ];
+    this.poll = setInterval(() => void this.pump(), this.config.daemon.pollIntervalMs);
+    void this.pump();
+  }
+
+  get runningCount(): number {
+    return this.active.size;
+  }
+
+  /** Kills a run running on this node; the run is recorded `cancelled` with the reason. */
+  abortLocal(runId: string, reason?: string): boolean {
+    const run = this.active.get(runId);
+    run?.controller.abort(reason);
+    return run !== undefined;
+  }
+
+  /**
+   * Stops claiming at once, lets running runs finish for up to `graceMs`, then kills what is
+   * left (SIGTERM, SIGKILL after the pipeline's grace) and waits until each is recorded.
+   */
+  async shutdown(graceMs: number, reason = 'daemon shutdown'): Promise<void> {
+    this.accepting = false;
+    if (this.poll) clearInterval(this.poll);
+    this.unsubscribe.forEach((off) => off());
+    // A claim under way may still hand over runs: they are ours now and must end recorded.
+    await this.claiming;
+    const all = () => Promise.allSettled([...this.active.values()].map((run) => run.done));
+    let graceTimer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<void>((resolve) => (graceTimer = setTimeout(resolve, graceMs)));
+    await Promise.race([all(), graceOver]);
+    clearTimeout(graceTimer);
+    for (const run of this.active.values()) run.controller.abort(reason);
+    await all();
+  }
+
+  /** Claims as many runs as there are free slots, again while each claim fills them all. */
+  private pump(): Promise<void> {
+    if (this.claiming) {
+      this.claimAgain = true;
+      return this.claiming;
+    }
+    this.claiming = this.claimLoop().finally(() => (this.claiming = null));
+    return this.claiming;
+  }
+
+  private async claimLoop(): Promise<void> {
+    try {
+      do {
+        this.claimAgain = false;
+        const free = this.config.daemon.maxConcurrentRuns - this.active.size;
+        if (!this.accepting || free <= 0) break;
+        const claimed = await this.runs.claimQueued(this.node.id, free);
+        for (const run of claimed) this.launch(run);
+        if (claimed.length === free) this.claimAgain = true;
+      } while (this.claimAgain);
+    } catch (error) {
+      this.logger.warn(`could not claim queued runs: ${(error as Error).message}`);
+    }
+  }
+
+  private launch(run: ClaimedRun): void {
+    const controller = new AbortController();
+    const done = this.recorder
+      .execute(run, controller.signal)
+      .catch((error: Error) => this.logger.error(`run ${run.id} of job ${run.jobId} could not be recorded: ${error.message}`))
+      .finally(() => {
+        this.active.delete(run.id);
+        void this.pump();
+      });
+    this.active.set(run.id, { controller, done });
+  }
+}
+

@@ -1,0 +1,195 @@
+export type OutputStream = 'stdout' | 'stderr';
+
+/** A stored piece of output. `seq` orders chunks across streams, head and tail: ORDER BY seq is the written order. */
+export interface OutputChunk {
+  seq: number;
+  stream: OutputStream;
+  data: Buffer;
+}
+
+/** What changed since the previous `drain()`. */
+export interface OutputDrain {
+  /** Head chunks not drained before: append them (they never change again). */
+  head: OutputChunk[];
+  /** The whole current tail when it changed since the last drain (replace the stored tail), else null. */
+  tail: OutputChunk[] | null;
+  droppedBytes: number;
+  totalBytes: number;
+}
+
+export type OutputListener = (stream: OutputStream, data: Buffer) => void;
+
+/** Small adjacent writes to one stream are merged up to this size to keep row counts low. */
+export const MAX_CHUNK_BYTES = 64 * 1024;
+
+/**
+ * Bytes of one chunk in a buffer we own. Bytes in [start, end) never change once written, so views
+ * handed out stay valid while later writes append past `end` or grow into a new buffer.
+ */
+class Segment {
+  private buf: Buffer;
+  private start = 0;
+  private end = 0;
+
+  constructor(
+    readonly seq: number,
+    readonly stream: OutputStream,
+    capacity: number,
+  ) {
+    this.buf = Buffer.allocUnsafe(capacity);
+  }
+
+  get length(): number {
+    return this.end - this.start;
+  }
+
+  get capacity(): number {
+    return this.buf.length;
+  }
+
+  /** Copies as much of `data` as fits under MAX_CHUNK_BYTES; returns how many bytes it took. */
+  append(data: Buffer): number {
+    const take = Math.min(data.length, MAX_CHUNK_BYTES - this.length);
+    if (this.end + take > this.buf.length) {
+      // Doubling keeps merging many small writes linear; a fresh buffer leaves handed-out views intact.
+      const grown = Buffer.allocUnsafe(Math.min(MAX_CHUNK_BYTES, Math.max(this.length + take, this.buf.length * 2)));
+      this.buf.copy(grown, 0, this.start, this.end);
+      this.buf = grown;
+      this.end = this.length;
+      this.start = 0;
+    }
+    data.copy(this.buf, this.end, 0, take);
+    this.end += take;
+    return take;
+  }
+
+  dropFront(bytes: number): void {
+    this.start += bytes;
+  }
+
+  toChunk(): OutputChunk {
+    return { seq: this.seq, stream: this.stream, data: this.buf.subarray(this.start, this.end) };
+  }
+}
+
+/**
+ * Keeps a run's output under `maxBytes`: the first half of the budget holds the head (the first
+ * bytes, kept for good), the other half a ring of the latest bytes; what falls out of the ring is
+ * only counted. Memory stays O(maxBytes) however much the child writes.
+ */
+export class OutputCapture {
+  private readonly headBudget: number;
+  private readonly tailBudget: number;
+  private readonly head: Segment[] = [];
+  private readonly tail: Segment[] = [];
+  private readonly listeners = new Set<OutputListener>();
+  private headBytes = 0;
+  private tailBytes = 0;
+  private dropped = 0;
+  private total = 0;
+  private nextSeq = 1;
+  private headDrained = 0;
+  private tailChanged = false;
+
+  constructor(readonly maxBytes: number) {
+    const cap = Math.max(0, Math.floor(maxBytes));
+    this.headBudget = Math.floor(cap / 2);
+    this.tailBudget = cap - this.headBudget;
+  }
+
+  get totalBytes(): number {
+    return this.total;
+  }
+
+  get droppedBytes(): number {
+    return this.dropped;
+  }
+
+  get truncated(): boolean {
+    return this.dropped > 0;
+  }
+
+  get storedBytes(): number {
+    return this.headBytes + this.tailBytes;
+  }
+
+  /** Bytes of buffers held, spare capacity included: stays within about 2 × maxBytes + 64 KiB. */
+  get retainedBytes(): number {
+    return [...this.head, ...this.tail].reduce((sum, segment) => sum + segment.capacity, 0);
+  }
+
+  /** Tells `listener` of every write as it happens (for live viewers); returns the unsubscribe function. A listener that throws is removed. */
+  onData(listener: OutputListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Records `data` written by the child on `stream`. */
+  write(stream: OutputStream, data: Buffer): void {
+    if (data.length === 0) return;
+    this.total += data.length;
+    const headTake = Math.min(data.length, this.headBudget - this.headBytes);
+    if (headTake > 0) {
+      this.appendTo(this.head, this.headDrained, stream, data.subarray(0, headTake));
+      this.headBytes += headTake;
+    }
+    if (headTake < data.length) this.writeTail(stream, data.subarray(headTake));
+    for (const listener of this.listeners) {
+      try {
+        listener(stream, data);
+      } catch {
+        // A broken live viewer must not break the run that feeds it: it just stops being told.
+        this.listeners.delete(listener);
+      }
+    }
+  }
+
+  /** Hands over what a persister has not seen yet; see OutputDrain. */
+  drain(): OutputDrain {
+    const head = this.head.slice(this.headDrained).map((segment) => segment.toChunk());
+    this.headDrained = this.head.length;
+    const tail = this.tailChanged ? this.tail.map((segment) => segment.toChunk()) : null;
+    this.tailChanged = false;
+    return { head, tail, droppedBytes: this.dropped, totalBytes: this.total };
+  }
+
+  /** Everything stored now, head then tail, in seq order. */
+  chunks(): OutputChunk[] {
+    return [...this.head, ...this.tail].map((segment) => segment.toChunk());
+  }
+
+  private writeTail(stream: OutputStream, data: Buffer): void {
+    this.tailChanged = true;
+    // Bytes that would be pushed out again at once are only counted, never copied.
+    const skip = Math.max(0, data.length - this.tailBudget);
+    this.dropped += skip;
+    const kept = data.subarray(skip);
+    this.appendTo(this.tail, 0, stream, kept);
+    this.tailBytes += kept.length;
+    this.trimTail();
+  }
+
+  private trimTail(): void {
+    while (this.tailBytes > this.tailBudget) {
+      const first = this.tail[0];
+      const cut = Math.min(first.length, this.tailBytes - this.tailBudget);
+      first.dropFront(cut);
+      this.tailBytes -= cut;
+      this.dropped += cut;
+      if (first.length === 0) this.tail.shift();
+    }
+  }
+
+  /** Appends to `segments`, merging into the last one when it is open (index ≥ firstOpen) and of the same stream. */
+  private appendTo(segments: Segment[], firstOpen: number, stream: OutputStream, data: Buffer): void {
+    let rest = data;
+    while (rest.length > 0) {
+      let last = segments.length > firstOpen ? segments[segments.length - 1] : undefined;
+      if (!last || last.stream !== stream || last.length >= MAX_CHUNK_BYTES) {
+        last = new Segment(this.nextSeq++, stream, Math.min(rest.length, MAX_CHUNK_BYTES));
+        segments.push(last);
+      }
+      rest = rest.subarray(last.append(rest));
+    }
+  }
+}

@@ -1,0 +1,124 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { CONFIG } from '../config/config.module.js';
+import type { CronwardenConfig, PipelineConfig } from '../config/config.types.js';
+import { Notifier } from '../database/notifier.js';
+import { DaemonEnvironment } from '../nodes/node-identity.js';
+import { RunOutputRepository, type OutputDelta } from '../runs/run-output.repository.js';
+import { RunsRepository, type ClaimedRun, type RunFinish } from '../runs/runs.repository.js';
+import { buildChildEnv } from './child-env.js';
+import { OutputCapture } from './output-capture.js';
+import { ProcessRunner } from './process-runner.js';
+import { runOutcome } from './run-outcome.js';
+
+/** Output reaches the database (and so every node's readers) at least this often. */
+const OUTPUT_FLUSH_MS = 250;
+/** How long to keep retrying to record a finished run while the database is away. */
+const RECORD_RETRY_FOR_MS = 10 * 60_000;
+
+/** Runs one claimed run to its end and records everything about it: pid, output, outcome. */
+@Injectable()
+export class RunRecorder {
+  private readonly logger = new Logger('Run');
+
+  constructor(
+    @Inject(CONFIG) private readonly config: CronwardenConfig,
+    private readonly runs: RunsRepository,
+    private readonly output: RunOutputRepository,
+    private readonly runner: ProcessRunner,
+    private readonly notifier: Notifier,
+    private readonly daemonEnv: DaemonEnvironment,
+  ) {}
+
+  async execute(run: ClaimedRun, signal: AbortSignal): Promise<void> {
+    const pipeline = this.config.pipelines.get(run.pipeline);
+    if (!pipeline) {
+      await this.record(run, emptyFinish('failed', `pipeline "${run.pipeline}" is not defined in ${this.config.file}`));
+      return;
+    }
+    this.logger.log({ message: `run started: job ${run.jobId}, run ${run.id}, trigger ${run.trigger}`, jobId: run.jobId, runId: run.id, trigger: run.trigger, attempt: run.attempt });
+    const capture = new OutputCapture(pipeline.maxOutputBytes);
+    const flusher = new OutputFlusher(run.id, capture, this.output);
+    const timer = setInterval(() => void flusher.flush(), OUTPUT_FLUSH_MS);
+    const result = await this.runner.run(this.spec(run, pipeline), {
+      signal,
+      output: capture,
+      onSpawn: (pid) => void this.runs.setPid(run.id, pid).catch(() => undefined),
+    });
+    clearInterval(timer);
+    await retrying(() => flusher.flush(true));
+    const outcome = runOutcome(result, pipeline.timeoutMs, pipeline.killGraceMs, signal.aborted ? String(signal.reason ?? 'cancelled') : null);
+    await this.record(run, {
+      ...outcome,
+      finishedAt: result.finishedAt,
+      durationMs: result.durationMs,
+      exitCode: result.exitCode,
+      signal: result.signal,
+      outputBytes: capture.totalBytes,
+      outputDroppedBytes: capture.droppedBytes,
+      outputTruncated: capture.truncated,
+    });
+  }
+
+  private spec(run: ClaimedRun, pipeline: PipelineConfig) {
+    const env = buildChildEnv({
+      daemonEnv: this.daemonEnv.variables,
+      passEnv: pipeline.passEnv,
+      pipelineEnv: pipeline.env,
+      run: { runId: run.id, jobId: run.jobId, trigger: run.trigger, scheduledFor: run.scheduledFor, attempt: run.attempt, params: run.params },
+    });
+    return { command: pipeline.command, shell: pipeline.shell, cwd: pipeline.cwd, env, timeoutMs: pipeline.timeoutMs, killGraceMs: pipeline.killGraceMs, maxOutputBytes: pipeline.maxOutputBytes };
+  }
+
+  private async record(run: ClaimedRun, finish: RunFinish): Promise<void> {
+    const row = await retrying(() => this.runs.finish(run.id, finish));
+    const fields = { jobId: run.jobId, runId: run.id, status: finish.status, exitCode: finish.exitCode, signal: finish.signal, durationMs: finish.durationMs };
+    const message = `run ended: job ${run.jobId}, run ${run.id}, ${finish.status}${finish.error ? ` (${finish.error})` : ''} in ${finish.durationMs} ms`;
+    if (finish.status === 'succeeded') this.logger.log({ message, ...fields });
+    else this.logger.warn({ message, ...fields, error: finish.error });
+    if (row) this.notifier.publish('run.finished', { runId: run.id, status: finish.status });
+  }
+}
+
+/**
+ * Moves captured output to the database, one flush at a time. A flush that fails (database away)
+ * keeps what it took, so the next one writes it: nothing is lost while the capture is bounded.
+ */
+class OutputFlusher {
+  private pending: OutputDelta = { head: [], tail: null };
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(private readonly runId: string, private readonly capture: OutputCapture, private readonly output: RunOutputRepository) {}
+
+  flush(rethrow = false): Promise<void> {
+    const next = this.chain.then(() => this.write());
+    this.chain = next.catch(() => undefined);
+    return rethrow ? next : this.chain;
+  }
+
+  private async write(): Promise<void> {
+    const delta = this.capture.drain();
+    this.pending.head.push(...delta.head);
+    if (delta.tail !== null) this.pending.tail = delta.tail;
+    if (this.pending.head.length === 0 && this.pending.tail === null) return;
+    await this.output.write(this.runId, this.pending);
+    this.pending = { head: [], tail: null };
+  }
+}
+
+function emptyFinish(status: RunFinish['status'], error: string): RunFinish {
+  return { status, error, finishedAt: new Date(), durationMs: 0, exitCode: null, signal: null, outputBytes: 0, outputDroppedBytes: 0, outputTruncated: false };
+}
+
+/** Retries a database write with backoff until it succeeds or RECORD_RETRY_FOR_MS has passed. */
+async function retrying<T>(work: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + RECORD_RETRY_FOR_MS;
+  for (let delay = 250; ; delay = Math.min(delay * 2, 5_000)) {
+    try {
+      return await work();
+    } catch (error) {
+      if (Date.now() + delay > deadline) throw error;
+      await sleep(delay);
+    }
+  }
+}

@@ -1,0 +1,97 @@
+import { Injectable } from '@nestjs/common';
+import type { JobConfig } from '../config/config.types.js';
+import { Database } from '../database/database.js';
+import type { JobEntity } from './job.entity.js';
+
+/** A job row as the SQL below returns it (camelCase aliases of `cw_jobs`). */
+export type JobRow = JobEntity;
+
+export interface JobFilter {
+  /** Only jobs this owner may see: their own plus system jobs. Null = all (admin). */
+  visibleTo: string | null;
+  owner?: string;
+  paused?: boolean;
+  pipeline?: string;
+}
+
+const JOB_COLUMNS = `
+  j.id, j.name, j.pipeline, j.cron, j.every_ms AS "everyMs", j.timezone, j.params, j.overlap, j.catchup,
+  j.catchup_window_ms AS "catchupWindowMs", j.jitter_ms AS "jitterMs", j.owner, j.source, j.enabled, j.paused,
+  j.pause_note AS "pauseNote", j.paused_by AS "pausedBy", j.paused_at AS "pausedAt", j.anchor_at AS "anchorAt",
+  j.version, j.created_at AS "createdAt", j.updated_at AS "updatedAt"`;
+
+/** SQL for `cw_jobs`. */
+@Injectable()
+export class JobsRepository {
+  constructor(private readonly db: Database) {}
+
+  /**
+   * Inserts or updates a job from the config file. The file wins for the definition; the paused
+   * state, the schedule anchor and the history stay as the database has them. Returns null when
+   * the id belongs to a job created through the API (the caller decides what that means).
+   */
+  async upsertConfigJob(job: JobConfig): Promise<JobRow | null> {
+    return this.db.one<JobRow>(
+      `INSERT INTO cw_jobs AS j (id, name, pipeline, cron, every_ms, timezone, params, overlap, catchup,
+         catchup_window_ms, jitter_ms, owner, source, paused)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'system', 'config', $12)
+       ON CONFLICT (id) DO UPDATE SET
+         name = EXCLUDED.name, pipeline = EXCLUDED.pipeline, cron = EXCLUDED.cron, every_ms = EXCLUDED.every_ms,
+         timezone = EXCLUDED.timezone, params = EXCLUDED.params, overlap = EXCLUDED.overlap,
+         catchup = EXCLUDED.catchup, catchup_window_ms = EXCLUDED.catchup_window_ms, jitter_ms = EXCLUDED.jitter_ms,
+         enabled = true, version = j.version + 1, updated_at = now()
+       WHERE j.source = 'config'
+       RETURNING ${JOB_COLUMNS}`,
+      [job.id, job.name, job.pipeline, job.cron, job.everyMs, job.timezone, JSON.stringify(job.params), job.overlap,
+        job.catchup, job.catchupWindowMs, job.jitterMs, job.paused],
+    );
+  }
+
+  /** Disables config jobs no longer in the file; their history stays. Returns the ids disabled. */
+  async disableConfigJobsExcept(ids: string[]): Promise<string[]> {
+    const rows = await this.db.rows<{ id: string }>(
+      `UPDATE cw_jobs SET enabled = false, version = version + 1, updated_at = now()
+       WHERE source = 'config' AND enabled AND NOT (id = ANY($1::text[])) RETURNING id`,
+      [ids],
+    );
+    return rows.map((row) => row.id);
+  }
+
+  async findById(id: string): Promise<JobRow | null> {
+    return this.db.one<JobRow>(`SELECT ${JOB_COLUMNS} FROM cw_jobs j WHERE j.id = $1`, [id]);
+  }
+
+  /** Every enabled job: what the scheduler loads at start. */
+  async findEnabled(): Promise<JobRow[]> {
+    return this.db.rows<JobRow>(`SELECT ${JOB_COLUMNS} FROM cw_jobs j WHERE j.enabled ORDER BY j.id`);
+  }
+
+  /** Jobs changed since an instant, disabled and paused ones included (so a scheduler can drop them). */
+  async findChangedSince(since: Date): Promise<JobRow[]> {
+    return this.db.rows<JobRow>(`SELECT ${JOB_COLUMNS} FROM cw_jobs j WHERE j.updated_at > $1`, [since]);
+  }
+
+  async list(filter: JobFilter): Promise<JobRow[]> {
+    return this.db.rows<JobRow>(
+      `SELECT ${JOB_COLUMNS} FROM cw_jobs j
+       WHERE j.enabled
+         AND ($1::text IS NULL OR j.owner = $1 OR j.owner = 'system')
+         AND ($2::text IS NULL OR j.owner = $2)
+         AND ($3::boolean IS NULL OR j.paused = $3)
+         AND ($4::text IS NULL OR j.pipeline = $4)
+       ORDER BY j.id`,
+      [filter.visibleTo, filter.owner ?? null, filter.paused ?? null, filter.pipeline ?? null],
+    );
+  }
+
+  /** Pauses or resumes; returns the updated row, or null if the job does not exist. */
+  async setPaused(id: string, paused: boolean, by: string, note: string | null): Promise<JobRow | null> {
+    return this.db.one<JobRow>(
+      `UPDATE cw_jobs j SET paused = $2, pause_note = CASE WHEN $2 THEN $4 ELSE NULL END,
+         paused_by = CASE WHEN $2 THEN $3 ELSE NULL END, paused_at = CASE WHEN $2 THEN now() ELSE NULL END,
+         version = version + 1, updated_at = now()
+       WHERE j.id = $1 RETURNING ${JOB_COLUMNS}`,
+      [id, paused, by, note],
+    );
+  }
+}

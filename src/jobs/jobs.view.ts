@@ -1,0 +1,65 @@
+import { formatDuration } from '../config/durations.js';
+import { nextFireAfter } from '../scheduler/schedule.js';
+import type { RunRow } from '../runs/runs.repository.js';
+import { runView, type RunView } from '../runs/runs.view.js';
+import type { JobRow } from './jobs.repository.js';
+
+/** A job as the API shows it. */
+export interface JobView {
+  id: string;
+  name: string;
+  pipeline: string;
+  cron: string | null;
+  every: string | null;
+  timezone: string;
+  params: Record<string, unknown>;
+  overlap: string;
+  catchup: string;
+  catchupWindow: string;
+  jitter: string;
+  paused: boolean;
+  pauseNote: string | null;
+  pausedBy: string | null;
+  pausedAt: string | null;
+  owner: string;
+  source: string;
+  nextRunAt: string | null;
+  lastRun: RunView | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** Maps a row to the API shape; `nextRunAt` comes from the schedule and the persisted anchor. */
+export function jobView(row: JobRow, lastRun: RunRow | null, now: Date): JobView {
+  return {
+    id: row.id,
+    name: row.name,
+    pipeline: row.pipeline,
+    cron: row.cron,
+    every: row.everyMs === null ? null : formatDuration(row.everyMs),
+    timezone: row.timezone,
+    params: row.params,
+    overlap: row.overlap,
+    catchup: row.catchup,
+    catchupWindow: formatDuration(row.catchupWindowMs),
+    jitter: formatDuration(row.jitterMs),
+    paused: row.paused,
+    pauseNote: row.pauseNote,
+    pausedBy: row.pausedBy,
+    pausedAt: row.pausedAt?.toISOString() ?? null,
+    owner: row.owner,
+    source: row.source,
+    nextRunAt: row.paused || !row.enabled ? null : nextRunAt(row, now),
+    lastRun: lastRun ? runView(lastRun) : null,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+function nextRunAt(row: JobRow, now: Date): string | null {
+  const anchor = row.anchorAt ?? row.createdAt;
+  const spec = { cron: row.cron, everyMs: row.everyMs, timezone: row.timezone };
+  // A due-but-missed instant is handled by the catch-up policy right away: the next one is after now.
+  const next = nextFireAfter(spec, anchor > now ? anchor : now, anchor);
+  return next?.toISOString() ?? null;
+}

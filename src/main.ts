@@ -1,0 +1,41 @@
+import 'reflect-metadata';
+import { CONFIG_EXIT_CODE, ConfigError, loadConfig, resolveConfigPath } from './config/config.loader.js';
+import { createLogger } from './common/logger.js';
+import { startDaemon } from './daemon.js';
+
+/** `node dist/main.js`: load the config (exit 78 when it is wrong), start, stop cleanly on SIGTERM/SIGINT. */
+async function main(): Promise<void> {
+  const cwd = process.cwd();
+  let config;
+  try {
+    config = loadConfig({ file: resolveConfigPath(process.env, cwd), env: process.env, cwd });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`cronwarden: invalid configuration\n${error.message}\n`);
+    process.exit(CONFIG_EXIT_CODE);
+  }
+  const logger = createLogger(config.env.logLevel);
+  const daemon = await startDaemon({ config, env: process.env, logger, onFatal: () => process.exit(1) });
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      process.stderr.write(`cronwarden: second ${signal}, exiting now\n`);
+      process.exit(1);
+    }
+    stopping = true;
+    daemon.close().then(
+      () => process.exit(0),
+      (error: Error) => {
+        process.stderr.write(`cronwarden: shutdown failed: ${error.stack}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+main().catch((error: Error) => {
+  process.stderr.write(`cronwarden: failed to start: ${error.stack ?? error.message}\n`);
+  process.exit(1);
+});

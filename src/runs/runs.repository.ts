@@ -1,0 +1,175 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { Database } from '../database/database.js';
+import type { RunEntity, RunStatus, RunTrigger } from './run.entity.js';
+
+export type RunRow = Omit<RunEntity, 'job'>;
+/** A claimed run with what the executor needs of its job. */
+export type ClaimedRun = RunRow & { pipeline: string };
+
+export const RUN_COLUMNS = `
+  r.id, r.job_id AS "jobId", r.status, r.trigger, r.scheduled_for AS "scheduledFor", r.queued_at AS "queuedAt",
+  r.not_before AS "notBefore", r.started_at AS "startedAt", r.finished_at AS "finishedAt", r.duration_ms AS "durationMs",
+  r.exit_code AS "exitCode", r.signal, r.attempt, r.triggered_by AS "triggeredBy", r.node_id AS "nodeId", r.pid,
+  r.params, r.output_bytes AS "outputBytes", r.output_dropped_bytes AS "outputDroppedBytes",
+  r.output_truncated AS "outputTruncated", r.error, r.parent_run_id AS "parentRunId",
+  r.cancel_requested_at AS "cancelRequestedAt", r.cancel_requested_by AS "cancelRequestedBy"`;
+
+export interface FireRequest {
+  jobId: string;
+  /** The instant the run is for; the unique key with the job. */
+  scheduledFor: Date;
+  /** The anchor after this fire (the last instant it covers; later than scheduledFor for a skipped range). */
+  anchorTo: Date;
+  trigger: Extract<RunTrigger, 'schedule' | 'catchup'>;
+  /** Set to record the instant as skipped with this reason instead of queueing a run. */
+  skipReason: string | null;
+}
+
+export interface RunFinish {
+  status: Extract<RunStatus, 'succeeded' | 'failed' | 'timed_out' | 'cancelled'>;
+  finishedAt: Date;
+  durationMs: number;
+  exitCode: number | null;
+  signal: string | null;
+  error: string | null;
+  outputBytes: number;
+  outputDroppedBytes: number;
+  outputTruncated: boolean;
+}
+
+/** SQL for `cw_runs`. */
+@Injectable()
+export class RunsRepository {
+  constructor(private readonly db: Database) {}
+
+  /**
+   * Fires one scheduled instant: moves the job's anchor forward and records the run in one
+   * statement. The anchor guard and the unique (job, instant) key make it happen once whatever the
+   * number of nodes; the overlap policy decides between `queued` and `skipped` in the same
+   * statement. Returns null when the job is paused, disabled, or the instant was already handled.
+   */
+  async fire(request: FireRequest): Promise<RunRow | null> {
+    return this.db.one<RunRow>(
+      `WITH job AS (
+         UPDATE cw_jobs SET anchor_at = $3
+         WHERE id = $1 AND enabled AND NOT paused AND (anchor_at IS NULL OR anchor_at < $3)
+         RETURNING id, overlap, params
+       ), active AS (
+         SELECT count(*) FILTER (WHERE status = 'queued') AS queued, count(*) AS busy,
+                (array_agg(id ORDER BY queued_at DESC))[1] AS latest
+         FROM cw_runs WHERE job_id = $1 AND status IN ('queued', 'running')
+       ), decision AS (
+         SELECT job.id, job.params, CASE
+             WHEN $5::text IS NOT NULL THEN $5::text
+             WHEN job.overlap = 'skip' AND a.busy > 0 THEN 'overlap policy skip: run ' || a.latest || ' has not finished'
+             WHEN job.overlap = 'queue' AND a.queued > 0 THEN 'overlap policy queue: run ' || a.latest || ' is already waiting'
+           END AS skip_reason
+         FROM job, active a
+       )
+       INSERT INTO cw_runs AS r (id, job_id, status, trigger, scheduled_for, params, triggered_by, error, finished_at)
+       SELECT $6, d.id, CASE WHEN d.skip_reason IS NULL THEN 'queued' ELSE 'skipped' END, $4, $2, d.params,
+              'scheduler', d.skip_reason, CASE WHEN d.skip_reason IS NULL THEN NULL ELSE now() END
+       FROM decision d
+       ON CONFLICT (job_id, scheduled_for) WHERE trigger IN ('schedule', 'catchup') DO NOTHING
+       RETURNING ${RUN_COLUMNS}`,
+      [request.jobId, request.scheduledFor, request.anchorTo, request.trigger, request.skipReason, randomUUID()],
+    );
+  }
+
+  /** Queues a run outside the schedule (manual trigger). */
+  async enqueue(jobId: string, trigger: RunTrigger, params: Record<string, unknown>, by: string): Promise<RunRow> {
+    const row = await this.db.one<RunRow>(
+      `INSERT INTO cw_runs AS r (id, job_id, status, trigger, scheduled_for, params, triggered_by)
+       VALUES ($1, $2, 'queued', $3, now(), $4, $5) RETURNING ${RUN_COLUMNS}`,
+      [randomUUID(), jobId, trigger, JSON.stringify(params), by],
+    );
+    return row!;
+  }
+
+  /**
+   * Claims up to `limit` queued runs for this node, oldest first. SKIP LOCKED lets every node
+   * claim at once without two taking the same run. Jobs whose overlap policy is `queue` or
+   * `replace` wait while one of their runs is running.
+   */
+  async claimQueued(nodeId: string, limit: number): Promise<ClaimedRun[]> {
+    return this.db.rows<ClaimedRun>(
+      `UPDATE cw_runs r SET status = 'running', node_id = $1, started_at = now()
+       FROM cw_jobs j
+       WHERE j.id = r.job_id AND r.id IN (
+         SELECT q.id FROM cw_runs q JOIN cw_jobs qj ON qj.id = q.job_id
+         WHERE q.status = 'queued' AND (q.not_before IS NULL OR q.not_before <= now())
+           AND (qj.overlap IN ('skip', 'allow')
+                OR NOT EXISTS (SELECT 1 FROM cw_runs x WHERE x.job_id = q.job_id AND x.status = 'running'))
+         ORDER BY q.queued_at, q.id
+         LIMIT $2
+         FOR UPDATE OF q SKIP LOCKED)
+       RETURNING ${RUN_COLUMNS}, j.pipeline`,
+      [nodeId, limit],
+    );
+  }
+
+  async setPid(runId: string, pid: number): Promise<void> {
+    await this.db.rows('UPDATE cw_runs SET pid = $2 WHERE id = $1', [runId, pid]);
+  }
+
+  /** Records how a running run ended. Returns null when the run was no longer running (e.g. reaped). */
+  async finish(runId: string, finish: RunFinish): Promise<RunRow | null> {
+    return this.db.one<RunRow>(
+      `UPDATE cw_runs r SET status = $2, finished_at = $3, duration_ms = $4, exit_code = $5, signal = $6,
+         error = COALESCE($7, r.error), output_bytes = $8, output_dropped_bytes = $9, output_truncated = $10
+       WHERE r.id = $1 AND r.status = 'running' RETURNING ${RUN_COLUMNS}`,
+      [runId, finish.status, finish.finishedAt, finish.durationMs, finish.exitCode, finish.signal, finish.error,
+        finish.outputBytes, finish.outputDroppedBytes, finish.outputTruncated],
+    );
+  }
+
+  /** Cancels a queued run at once; returns null if it was not queued. */
+  async cancelQueued(runId: string, by: string, reason: string): Promise<RunRow | null> {
+    return this.db.one<RunRow>(
+      `UPDATE cw_runs r SET status = 'cancelled', finished_at = now(), error = $3,
+         cancel_requested_at = now(), cancel_requested_by = $2
+       WHERE r.id = $1 AND r.status = 'queued' RETURNING ${RUN_COLUMNS}`,
+      [runId, by, reason],
+    );
+  }
+
+  /** Asks the node running a run to stop it; the executor kills the group and records `cancelled`. */
+  async requestCancel(runId: string, by: string, reason: string): Promise<RunRow | null> {
+    return this.db.one<RunRow>(
+      `UPDATE cw_runs r SET cancel_requested_at = now(), cancel_requested_by = $2, error = $3
+       WHERE r.id = $1 AND r.status = 'running' RETURNING ${RUN_COLUMNS}`,
+      [runId, by, reason],
+    );
+  }
+
+  async findById(id: string): Promise<RunRow | null> {
+    return this.db.one<RunRow>(`SELECT ${RUN_COLUMNS} FROM cw_runs r WHERE r.id = $1`, [id]);
+  }
+
+  /** A job's runs, newest first; `before` is the cursor from the previous page. */
+  async listForJob(jobId: string, limit: number, before: { queuedAt: Date; id: string } | null): Promise<RunRow[]> {
+    return this.db.rows<RunRow>(
+      `SELECT ${RUN_COLUMNS} FROM cw_runs r
+       WHERE r.job_id = $1 AND ($3::timestamptz IS NULL OR (r.queued_at, r.id) < ($3, $4::uuid))
+       ORDER BY r.queued_at DESC, r.id DESC LIMIT $2`,
+      [jobId, limit, before?.queuedAt ?? null, before?.id ?? null],
+    );
+  }
+
+  /** The latest run of each of the given jobs that is not `skipped`. */
+  async lastRuns(jobIds: string[]): Promise<Map<string, RunRow>> {
+    const rows = await this.db.rows<RunRow>(
+      `SELECT ${RUN_COLUMNS} FROM unnest($1::text[]) AS ids(job_id)
+       CROSS JOIN LATERAL (SELECT * FROM cw_runs x WHERE x.job_id = ids.job_id AND x.status <> 'skipped'
+                           ORDER BY x.queued_at DESC, x.id DESC LIMIT 1) r`,
+      [jobIds],
+    );
+    return new Map(rows.map((row) => [row.jobId, row]));
+  }
+
+  /** Runs of this node still marked running: after a crash restart there should be none. */
+  async findRunningOnNode(nodeId: string): Promise<RunRow[]> {
+    return this.db.rows<RunRow>(`SELECT ${RUN_COLUMNS} FROM cw_runs r WHERE r.node_id = $1 AND r.status = 'running'`, [nodeId]);
+  }
+}

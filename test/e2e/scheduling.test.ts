@@ -1,0 +1,121 @@
+import { Database } from '../../src/database/database.js';
+import { api, createTestStore, FIXTURES, startTestDaemon, token, waitFor, type TestDaemon, type TestStore } from '../support/daemon.js';
+import { testDatabaseKinds } from '../support/databases.js';
+
+const admin = token('ops', ['admin']);
+const HOUR = 3600_000;
+
+const yaml = `
+pipelines:
+  ok:
+    command: ["${FIXTURES}/exit-0.sh"]
+jobs:
+  tick:
+    pipeline: ok
+    cron: "* * * * * *"
+    overlap: allow
+  five_hourly:
+    pipeline: ok
+    every: 5h
+  caught_up:
+    pipeline: ok
+    every: 1h
+    catchup: once
+    catchupWindow: 6h
+`;
+
+interface Run { id: string; status: string; trigger: string; scheduledFor: string; queuedAt: string; error: string | null }
+
+describe.each(testDatabaseKinds())('scheduling on %s', (kind) => {
+  let store: TestStore;
+  let daemon: TestDaemon;
+
+  beforeAll(async () => {
+    store = await createTestStore(kind);
+    daemon = await startTestDaemon(store, yaml);
+  });
+  afterAll(async () => {
+    await daemon?.close();
+    await store?.dispose();
+  });
+
+  const runsOf = async (jobId: string): Promise<Run[]> => {
+    const { body } = await api(daemon, 'GET', `/api/cron/jobs/${jobId}/runs?limit=500`, { token: admin });
+    return body.items;
+  };
+  const sql = (query: string, params: unknown[] = []) => daemon.daemon.app.get(Database).rows(query, params);
+  const restart = async () => {
+    await daemon.close();
+    daemon = await startTestDaemon(store, yaml);
+  };
+
+  it('fires a per-second job once per second, on time, with no duplicate instant', async () => {
+    const runs = await waitFor(async () => {
+      const found = await runsOf('tick');
+      return found.length >= 4 ? found : null;
+    }, 10_000, 'four per-second runs');
+    const instants = runs.map((run) => Date.parse(run.scheduledFor)).sort((a, b) => a - b);
+    expect(new Set(instants).size).toBe(instants.length);
+    for (const instant of instants) expect(instant % 1000).toBe(0);
+    for (let i = 1; i < instants.length; i++) expect(instants[i] - instants[i - 1]).toBe(1000);
+    for (const run of runs) {
+      expect(run.trigger).toBe('schedule');
+      expect(Date.parse(run.queuedAt) - Date.parse(run.scheduledFor)).toBeLessThan(500);
+    }
+  });
+
+  it('stops firing a paused job and starts again on resume', async () => {
+    await api(daemon, 'POST', '/api/cron/jobs/tick/pause', { token: admin, body: { note: 'test' } });
+    const countAtPause = (await runsOf('tick')).length;
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    // A fire already under way when the pause landed may still be recorded: at most one.
+    expect((await runsOf('tick')).length).toBeLessThanOrEqual(countAtPause + 1);
+    const countWhilePaused = (await runsOf('tick')).length;
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect((await runsOf('tick')).length).toBe(countWhilePaused);
+    await api(daemon, 'POST', '/api/cron/jobs/tick/resume', { token: admin });
+    await waitFor(async () => (await runsOf('tick')).length > countWhilePaused, 5_000, 'a run after resume');
+  });
+
+  it('keeps the pause, the history and the 5-hour anchor across a restart', async () => {
+    await api(daemon, 'POST', '/api/cron/jobs/tick/pause', { token: admin, body: { note: 'kept' } });
+    const before = (await api(daemon, 'GET', '/api/cron/jobs/five_hourly', { token: admin })).body;
+    const history = (await runsOf('tick')).length;
+    await restart();
+    const tick = (await api(daemon, 'GET', '/api/cron/jobs/tick', { token: admin })).body;
+    expect(tick).toMatchObject({ paused: true, pauseNote: 'kept', pausedBy: 'ops' });
+    expect((await runsOf('tick')).length).toBeGreaterThanOrEqual(history);
+    const after = (await api(daemon, 'GET', '/api/cron/jobs/five_hourly', { token: admin })).body;
+    expect(after.nextRunAt).toBe(before.nextRunAt);
+  });
+
+  it('fires an interval job at its persisted anchor + interval after a restart, not boot + interval', async () => {
+    const anchor = new Date(Math.floor(Date.now() / 1000) * 1000 - 5 * HOUR + 2_000);
+    await sql('UPDATE cw_jobs SET anchor_at = $2 WHERE id = $1', ['five_hourly', anchor]);
+    await restart();
+    const [run] = await waitFor(async () => {
+      const runs = await runsOf('five_hourly');
+      return runs.length > 0 ? runs : null;
+    }, 10_000, 'the anchored fire');
+    expect(run).toMatchObject({ trigger: 'schedule', scheduledFor: new Date(anchor.getTime() + 5 * HOUR).toISOString() });
+  });
+
+  it('catches up once for instants missed while down and records the rest as one skipped range', async () => {
+    await daemon.close();
+    daemon = await startTestDaemon(store, yaml);
+    const anchor = new Date(Math.floor(Date.now() / HOUR) * HOUR - 10 * HOUR);
+    await sql('UPDATE cw_jobs SET anchor_at = $2 WHERE id = $1', ['caught_up', anchor]);
+    await restart();
+    const runs = await waitFor(async () => {
+      const found = await runsOf('caught_up');
+      return found.length >= 2 ? found : null;
+    }, 10_000, 'catch-up rows');
+    const caughtUp = runs.filter((run) => run.status !== 'skipped');
+    const skipped = runs.filter((run) => run.status === 'skipped');
+    expect(caughtUp).toHaveLength(1);
+    expect(caughtUp[0]).toMatchObject({ trigger: 'catchup', scheduledFor: new Date(anchor.getTime() + 10 * HOUR).toISOString() });
+    expect(skipped).toHaveLength(1);
+    expect(skipped[0].scheduledFor).toBe(new Date(anchor.getTime() + HOUR).toISOString());
+    expect(skipped[0].error).toMatch(/missed 9 instants from .* while no node was firing/);
+  });
+});
