@@ -2,6 +2,8 @@
 // Prints an HS256 token for the cronwarden API, signed with JWT_SECRET from the environment.
 // Usage: npm run token -- --sub alice --roles user --ttl 12h
 import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import jwt from 'jsonwebtoken';
 
 const USAGE = `Usage: npm run token -- [--sub <subject>] [--roles <role,role>] [--ttl <duration>]
@@ -13,7 +15,8 @@ Prints an HS256 JWT for the cronwarden API, signed with JWT_SECRET.
   --ttl    lifetime such as 90s, 30m, 12h, 7d                      (default: 1h)
   --help   print this text
 
-Environment: JWT_SECRET (required); JWT_ISSUER and JWT_AUDIENCE add iss/aud when set.`;
+Environment: JWT_SECRET (default: the secret the daemon generated in $CRONWARDEN_DATA_DIR/jwt-secret
+when it runs on the embedded database without one); JWT_ISSUER and JWT_AUDIENCE add iss/aud when set.`;
 
 function fail(message) {
   process.stderr.write(`token: ${message}\n`);
@@ -36,12 +39,22 @@ function readOptions() {
   }
 }
 
+/** The secret a single embedded-database daemon generated for itself (src/config/local-secret.ts). */
+function localSecret() {
+  const dataDir = resolve(process.env.CRONWARDEN_DATA_DIR || './data');
+  try {
+    return readFileSync(join(dataDir, 'jwt-secret'), 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
 const options = readOptions();
 if (options.help) {
   process.stdout.write(`${USAGE}\n`);
   process.exit(0);
 }
-const secret = process.env.JWT_SECRET;
+const secret = process.env.JWT_SECRET || localSecret();
 if (!secret) fail('JWT_SECRET is not set; export the secret the daemon uses');
 if (!options.sub.trim()) fail('--sub must not be empty');
 const roles = options.roles.split(/[\s,]+/).filter(Boolean);

@@ -1,20 +1,25 @@
 import 'reflect-metadata';
 import { CONFIG_EXIT_CODE, ConfigError, loadConfig, resolveConfigPath } from './config/config.loader.js';
 import { createLogger } from './common/logger.js';
+import { withLocalSecret } from './config/local-secret.js';
 import { startDaemon } from './daemon.js';
 
 /** `node dist/main.js`: load the config (exit 78 when it is wrong), start, stop cleanly on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
   const cwd = process.cwd();
   let config;
+  let secretFile: string | null = null;
   try {
-    config = loadConfig({ file: resolveConfigPath(process.env, cwd), env: process.env, cwd });
+    const local = withLocalSecret(process.env, cwd);
+    secretFile = local.file;
+    config = loadConfig({ file: resolveConfigPath(process.env, cwd), env: local.env, cwd });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`cronwarden: invalid configuration\n${error.message}\n`);
     process.exit(CONFIG_EXIT_CODE);
   }
   const logger = createLogger(config.env.logLevel);
+  if (secretFile) logger.warn(`JWT_SECRET is not set: tokens are checked against the generated secret in ${secretFile} (single node only); mint one with: npm run token`, 'Config');
   const daemon = await startDaemon({ config, env: process.env, logger, onFatal: () => process.exit(1) });
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Controller, Get } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import jwt from 'jsonwebtoken';
@@ -227,7 +230,16 @@ describe('the token script', () => {
     expect(claims.iss).toBeUndefined();
   });
 
-  it('exits 1 with a message when JWT_SECRET is not set', () => {
-    expect(() => run([], {})).toThrow(expect.objectContaining({ status: 1, stderr: expect.stringContaining('JWT_SECRET') }));
+  it('exits 1 with a message when JWT_SECRET is not set and no local secret exists', () => {
+    const empty = mkdtempSync(join(tmpdir(), 'cw-token-'));
+    expect(() => run([], { CRONWARDEN_DATA_DIR: empty })).toThrow(expect.objectContaining({ status: 1, stderr: expect.stringContaining('JWT_SECRET') }));
+    rmSync(empty, { recursive: true });
+  });
+
+  it('signs with the secret an embedded-database daemon generated in its data directory', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'cw-token-'));
+    writeFileSync(join(dataDir, 'jwt-secret'), `${SECRET}\n`);
+    expect(jwt.verify(run([], { CRONWARDEN_DATA_DIR: dataDir }).trim(), SECRET)).toMatchObject({ sub: 'admin' });
+    rmSync(dataDir, { recursive: true });
   });
 });

@@ -70,6 +70,7 @@ export class Notifier {
       await client.connect();
       await client.query(`LISTEN ${CHANNEL}`);
       this.client = client;
+      attempt = 0;
     } catch (error) {
       this.reconnect(client, error as Error, attempt);
     }

@@ -9,7 +9,7 @@ export class RunOutputEntity {
   @PrimaryColumn('uuid', { name: 'run_id' }) runId: string;
   @PrimaryColumn('integer') seq: number;
   @ManyToOne(() => RunEntity, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'run_id' })
+  @JoinColumn({ name: 'run_id', foreignKeyConstraintName: 'cw_run_output_run_id_fkey' })
   run?: RunEntity;
   @Column('text') stream: 'stdout' | 'stderr';
   @Column('text') part: 'head' | 'tail';

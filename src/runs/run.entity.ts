@@ -19,7 +19,7 @@ export class RunEntity {
   @PrimaryColumn('uuid') id: string;
   @Column('text', { name: 'job_id' }) jobId: string;
   @ManyToOne(() => JobEntity, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'job_id' })
+  @JoinColumn({ name: 'job_id', foreignKeyConstraintName: 'cw_runs_job_id_fkey' })
   job?: JobEntity;
   @Column('text') status: RunStatus;
   @Column('text') trigger: RunTrigger;
