@@ -118,4 +118,20 @@ describe.each(testDatabaseKinds())('scheduling on %s', (kind) => {
     expect(skipped[0].scheduledFor).toBe(new Date(anchor.getTime() + HOUR).toISOString());
     expect(skipped[0].error).toMatch(/missed 9 instants from .* while no node was firing/);
   });
+
+  it('disables a config job removed from the file, keeping its history, and re-enables it when it returns', async () => {
+    await api(daemon, 'POST', '/api/cron/jobs/caught_up/trigger', { token: admin });
+    const history = (await waitFor(async () => {
+      const runs = await runsOf('caught_up');
+      return runs.every((run) => !['queued', 'running'].includes(run.status)) ? runs : null;
+    }, 10_000, 'the triggered run')).length;
+    await daemon.close();
+    daemon = await startTestDaemon(store, yaml.replace(/  caught_up:\n(    .*\n)+/, ''));
+    expect((await api(daemon, 'GET', '/api/cron/jobs/caught_up', { token: admin })).status).toBe(404);
+    expect(await sql('SELECT enabled FROM cw_jobs WHERE id = $1', ['caught_up'])).toEqual([{ enabled: false }]);
+    expect(await sql('SELECT count(*)::int AS n FROM cw_runs WHERE job_id = $1', ['caught_up'])).toEqual([{ n: history }]);
+    await restart();
+    expect((await api(daemon, 'GET', '/api/cron/jobs/caught_up', { token: admin })).status).toBe(200);
+    expect((await runsOf('caught_up')).length).toBeGreaterThanOrEqual(history);
+  });
 });
