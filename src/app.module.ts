@@ -1,4 +1,4 @@
-import { DynamicModule, Module, ValidationPipe } from '@nestjs/common';
+import { DynamicModule, Module, ValidationPipe, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { DataSource } from 'typeorm';
@@ -13,6 +13,10 @@ import { ExecutorService } from './executor/executor.service.js';
 import { ProcessRunner } from './executor/process-runner.js';
 import { RunRecorder } from './executor/run-recorder.js';
 import { HealthController } from './health/health.controller.js';
+import { Readiness } from './health/readiness.js';
+import { HttpMetricsMiddleware } from './metrics/http-metrics.middleware.js';
+import { MetricsController } from './metrics/metrics.controller.js';
+import { MetricsService } from './metrics/metrics.service.js';
 import { JobsController } from './jobs/jobs.controller.js';
 import { JobsRepository } from './jobs/jobs.repository.js';
 import { JobsService } from './jobs/jobs.service.js';
@@ -34,12 +38,16 @@ export interface AppParts {
 }
 
 @Module({})
-export class AppModule {
+export class AppModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(HttpMetricsMiddleware).forRoutes('{*path}');
+  }
+
   static forRoot(parts: AppParts): DynamicModule {
     return {
       module: AppModule,
       imports: [ConfigModule.forRoot(parts.config), AuthModule, TerminusModule],
-      controllers: [JobsController, RunsController, HealthController],
+      controllers: [JobsController, RunsController, HealthController, MetricsController],
       providers: [
         { provide: Database, useValue: parts.database },
         { provide: DataSource, useValue: parts.database.dataSource },
@@ -62,6 +70,8 @@ export class AppModule {
         RunRecorder,
         ProcessRunner,
         NodesService,
+        MetricsService,
+        Readiness,
       ],
     };
   }

@@ -11,6 +11,8 @@ import { ExecutorService } from './executor/executor.service.js';
 import { JobsService } from './jobs/jobs.service.js';
 import { DaemonEnvironment, NodeIdentity } from './nodes/node-identity.js';
 import { NodesService } from './nodes/nodes.service.js';
+import { Readiness } from './health/readiness.js';
+import { MetricsService } from './metrics/metrics.service.js';
 import { SchedulerService } from './scheduler/scheduler.service.js';
 
 export interface DaemonOptions {
@@ -32,6 +34,8 @@ export interface Daemon {
   node: NodeIdentity;
   /** Stops firing and claiming, lets runs finish for `shutdownGrace`, then kills them; closes everything. */
   close(): Promise<void>;
+  /** During close(): stop waiting for runs to finish and kill them now (a second SIGTERM). */
+  hurry(): void;
 }
 
 /**
@@ -72,6 +76,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       { logger, abortOnError: false },
     );
     await app.init();
+    const scheduler = app.get(SchedulerService);
+    app.get(MetricsService).tickAge = () => Date.now() - scheduler.lastTickAt;
     await app.get(JobsService).syncConfigJobs();
     await app.get(NodesService).register();
     app.get(ExecutorService).start();
@@ -81,6 +87,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     logger.log(`cronwarden ${node.version} listening on ${url} (node ${node.id}, ${target.kind} database)`, 'Daemon');
     const close = async () => {
       stopping = true;
+      app.get(Readiness).draining = true;
+      logger.log(`shutting down: no new fires or claims; running runs get ${config.daemon.shutdownGraceMs} ms to finish`, 'Daemon');
       await app.get(SchedulerService).stop();
       await app.get(ExecutorService).shutdown(config.daemon.shutdownGraceMs);
       await app.get(NodesService).deregister();
@@ -89,7 +97,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       await dataSource.destroy();
       await embedded?.stop();
     };
-    return { app, url, node, close };
+    const hurry = () => app.get(ExecutorService).abortAll('daemon shutdown (second signal)');
+    return { app, url, node, close, hurry };
   } catch (error) {
     stopping = true;
     await notifier.close();

@@ -24,8 +24,10 @@ async function main(): Promise<void> {
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) {
-      process.stderr.write(`cronwarden: second ${signal}, exiting now\n`);
-      process.exit(1);
+      // Skip the rest of the grace: kill the runs now; close() still records them before exiting.
+      logger.warn(`second ${signal}: killing running runs now`, 'Daemon');
+      daemon.hurry();
+      return;
     }
     stopping = true;
     daemon.close().then(

@@ -29,6 +29,7 @@ export class Notifier {
   private readonly logger = new Logger(Notifier.name);
   private client: pg.Client | null = null;
   private closed = false;
+  private retry: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly nodeId: string,
@@ -56,6 +57,7 @@ export class Notifier {
 
   async close(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.retry);
     this.local.removeAllListeners();
     const client = this.client;
     this.client = null;
@@ -63,12 +65,17 @@ export class Notifier {
   }
 
   private async listen(attempt: number): Promise<void> {
+    if (this.closed) return;
     const client = new pg.Client({ connectionString: this.databaseUrl!, application_name: 'cronwarden-listen' });
     client.on('error', (error) => this.reconnect(client, error, attempt));
     client.on('notification', (message) => this.receive(message.payload));
     try {
       await client.connect();
       await client.query(`LISTEN ${CHANNEL}`);
+      if (this.closed) {
+        await client.end();
+        return;
+      }
       this.client = client;
       attempt = 0;
     } catch (error) {
@@ -82,7 +89,7 @@ export class Notifier {
     client.end().catch(() => undefined);
     const delay = RECONNECT_MS[Math.min(attempt, RECONNECT_MS.length - 1)];
     this.logger.warn(`LISTEN connection lost (${error.message}); reconnecting in ${delay} ms`);
-    setTimeout(() => void this.listen(attempt + 1), delay).unref();
+    this.retry = setTimeout(() => void this.listen(attempt + 1), delay);
   }
 
   private receive(raw: string | undefined): void {

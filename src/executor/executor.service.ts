@@ -54,6 +54,11 @@ export class ExecutorService {
     return run !== undefined;
   }
 
+  /** Kills every run on this node now (SIGTERM, SIGKILL after each pipeline's grace); each is recorded `cancelled`. */
+  abortAll(reason: string): void {
+    for (const run of this.active.values()) run.controller.abort(reason);
+  }
+
   /**
    * Stops claiming at once, lets running runs finish for up to `graceMs`, then kills what is
    * left (SIGTERM, SIGKILL after the pipeline's grace) and waits until each is recorded.
@@ -69,7 +74,7 @@ export class ExecutorService {
     const graceOver = new Promise<void>((resolve) => (graceTimer = setTimeout(resolve, graceMs)));
     await Promise.race([all(), graceOver]);
     clearTimeout(graceTimer);
-    for (const run of this.active.values()) run.controller.abort(reason);
+    this.abortAll(reason);
     await all();
   }
 

@@ -4,6 +4,7 @@ import { CONFIG } from '../config/config.module.js';
 import type { CronwardenConfig, PipelineConfig } from '../config/config.types.js';
 import { Notifier } from '../database/notifier.js';
 import { DaemonEnvironment } from '../nodes/node-identity.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { RunOutputRepository, type OutputDelta } from '../runs/run-output.repository.js';
 import { RunsRepository, type ClaimedRun, type RunFinish } from '../runs/runs.repository.js';
 import { buildChildEnv } from './child-env.js';
@@ -28,6 +29,7 @@ export class RunRecorder {
     private readonly runner: ProcessRunner,
     private readonly notifier: Notifier,
     private readonly daemonEnv: DaemonEnvironment,
+    private readonly metrics: MetricsService,
   ) {}
 
   async execute(run: ClaimedRun, signal: AbortSignal): Promise<void> {
@@ -43,7 +45,10 @@ export class RunRecorder {
     const result = await this.runner.run(this.spec(run, pipeline), {
       signal,
       output: capture,
-      onSpawn: (pid) => void this.runs.setPid(run.id, pid).catch(() => undefined),
+      onSpawn: (pid) => {
+        this.metrics.runStarted(run.jobId, run.trigger, run.scheduledFor, new Date());
+        void this.runs.setPid(run.id, pid).catch(() => undefined);
+      },
     });
     clearInterval(timer);
     await retrying(() => flusher.flush(true));
@@ -76,6 +81,7 @@ export class RunRecorder {
     const message = `run ended: job ${run.jobId}, run ${run.id}, ${finish.status}${finish.error ? ` (${finish.error})` : ''} in ${finish.durationMs} ms`;
     if (finish.status === 'succeeded') this.logger.log({ message, ...fields });
     else this.logger.warn({ message, ...fields, error: finish.error });
+    this.metrics.runFinished(run.jobId, finish.status, finish.durationMs, finish.outputBytes);
     if (row) this.notifier.publish('run.finished', { runId: run.id, status: finish.status });
   }
 }

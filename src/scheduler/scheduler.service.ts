@@ -3,6 +3,7 @@ import { Clock } from '../common/clock.js';
 import type { CatchupPolicy } from '../config/config.types.js';
 import { Notifier } from '../database/notifier.js';
 import { JobsRepository, type JobRow } from '../jobs/jobs.repository.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { RunsRepository } from '../runs/runs.repository.js';
 import { planCatchup } from './catchup.js';
 import { FireHeap } from './fire-heap.js';
@@ -51,6 +52,7 @@ export class SchedulerService {
     private readonly runs: RunsRepository,
     private readonly notifier: Notifier,
     private readonly clock: Clock,
+    private readonly metrics: MetricsService,
   ) {}
 
   async start(): Promise<void> {
@@ -175,6 +177,7 @@ export class SchedulerService {
     const run = await this.runs.fire({ jobId: job.id, scheduledFor: first, anchorTo: last, trigger, skipReason });
     job.anchor = last;
     if (!run) return;
+    this.metrics.fire(job.id, run.status === 'queued' ? 'queued' : 'skipped');
     if (run.status === 'queued') this.notifier.publish('run.queued', { runId: run.id });
     else this.logger.log(`job ${job.id} instant ${first.toISOString()} skipped: ${run.error}`);
   }

@@ -1,0 +1,96 @@
+import pg from 'pg';
+import { Database } from '../../src/database/database.js';
+import { api, createTestStore, FIXTURES, startTestDaemon, token, waitFor, type TestDaemon, type TestStore } from '../support/daemon.js';
+import { testDatabaseKinds } from '../support/databases.js';
+
+const admin = token('ops', ['admin']);
+const yaml = `
+daemon: { maxConcurrentRuns: 2 }
+pipelines:
+  ok:
+    command: ["${FIXTURES}/exit-0.sh"]
+jobs:
+  tick: { pipeline: ok, cron: "* * * * * *", overlap: allow }
+  manual: { pipeline: ok, every: 5h }
+`;
+
+async function metricValue(daemon: TestDaemon, pattern: RegExp): Promise<number | null> {
+  const text = (await api(daemon, 'GET', '/metrics')).body as string;
+  const line = text.split('\n').find((l) => pattern.test(l));
+  return line ? Number(line.split(' ').pop()) : null;
+}
+
+describe.each(testDatabaseKinds())('operations on %s', (kind) => {
+  let store: TestStore;
+  let daemon: TestDaemon;
+  beforeAll(async () => {
+    store = await createTestStore(kind);
+    daemon = await startTestDaemon(store, yaml);
+  });
+  afterAll(async () => {
+    await daemon?.close();
+    await store?.dispose();
+  });
+
+  it('exposes Prometheus metrics without a token: runs by status, lateness, HTTP, process', async () => {
+    const { body: run } = await api(daemon, 'POST', '/api/cron/jobs/manual/trigger', { token: admin });
+    await waitFor(() => metricValue(daemon, /^cronwarden_runs_finished_total\{job="manual",status="succeeded"\}/), 10_000, 'the finished counter');
+    expect(run.id).toBeDefined();
+    await waitFor(() => metricValue(daemon, /^cronwarden_fire_lateness_seconds_count/), 10_000, 'a lateness observation');
+    const response = await api(daemon, 'GET', '/metrics');
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/plain/);
+    expect(response.body).toMatch(/^cronwarden_runs_started_total\{job="tick",trigger="schedule"\} \d+/m);
+    expect(response.body).toMatch(/^cronwarden_runs\{status="queued"\} \d+/m);
+    expect(response.body).toMatch(/^cronwarden_scheduler_tick_age_seconds \d/m);
+    expect(response.body).toMatch(/^cronwarden_http_request_duration_seconds_count\{method="POST",route="\/api\/cron\/jobs\/:id\/trigger",status="202"\} 1$/m);
+    expect(response.body).toMatch(/^cronwarden_process_resident_memory_bytes \d+/m);
+  });
+
+  it('answers readiness within a second, naming the database, while every connection hangs', async () => {
+    const db = daemon.daemon.app.get(Database);
+    const poolSize = kind === 'pglite' ? 1 : 10;
+    const hanging = Array.from({ length: poolSize }, () => db.rows('SELECT pg_sleep(3)'));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const started = Date.now();
+    const health = await api(daemon, 'GET', '/health');
+    expect(Date.now() - started).toBeLessThan(1_500);
+    expect(health.status).toBe(503);
+    expect(health.body.error.database.status).toBe('down');
+    await Promise.all(hanging);
+    await waitFor(async () => (await api(daemon, 'GET', '/health')).status === 200, 10_000, 'health to recover');
+  });
+});
+
+describe.each(process.env.DATABASE_URL ? ['postgres' as const] : [])('readiness on %s when the database goes away', (kind) => {
+  let store: TestStore;
+  let daemon: TestDaemon;
+  beforeAll(async () => {
+    store = await createTestStore(kind);
+    daemon = await startTestDaemon(store, yaml);
+  });
+  afterAll(async () => {
+    await daemon?.close();
+    await store?.dispose();
+  });
+
+  it('turns 503 naming the database, and back to 200 without a restart when it returns', async () => {
+    const name = new URL(store.env.DATABASE_URL).pathname.slice(1);
+    const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
+    await admin.connect();
+    try {
+      await admin.query(`ALTER DATABASE "${name}" ALLOW_CONNECTIONS false`);
+      await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [name]);
+      const down = await waitFor(async () => {
+        const health = await api(daemon, 'GET', '/health');
+        return health.status === 503 ? health : null;
+      }, 10_000, 'health to turn 503');
+      expect(down.body.error.database.status).toBe('down');
+      await admin.query(`ALTER DATABASE "${name}" ALLOW_CONNECTIONS true`);
+      await waitFor(async () => (await api(daemon, 'GET', '/health')).status === 200, 15_000, 'health to recover');
+    } finally {
+      await admin.query(`ALTER DATABASE "${name}" ALLOW_CONNECTIONS true`);
+      await admin.end();
+    }
+  });
+});
