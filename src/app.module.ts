@@ -1,5 +1,6 @@
 import { DynamicModule, Module, ValidationPipe, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { ScheduleModule } from '@nestjs/schedule';
 import { TerminusModule } from '@nestjs/terminus';
 import { DataSource } from 'typeorm';
 import { AuthModule } from './auth/auth.module.js';
@@ -25,6 +26,7 @@ import { NodesService } from './nodes/nodes.service.js';
 import { RunOutputRepository } from './runs/run-output.repository.js';
 import { RunsController } from './runs/runs.controller.js';
 import { RunsRepository } from './runs/runs.repository.js';
+import { RetentionService } from './runs/retention.service.js';
 import { RunsService } from './runs/runs.service.js';
 import { SchedulerService } from './scheduler/scheduler.service.js';
 
@@ -46,7 +48,7 @@ export class AppModule implements NestModule {
   static forRoot(parts: AppParts): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(parts.config), AuthModule, TerminusModule],
+      imports: [ConfigModule.forRoot(parts.config), AuthModule, TerminusModule, ScheduleModule.forRoot()],
       controllers: [JobsController, RunsController, HealthController, MetricsController],
       providers: [
         { provide: Database, useValue: parts.database },
@@ -71,6 +73,7 @@ export class AppModule implements NestModule {
         ProcessRunner,
         NodesService,
         MetricsService,
+        RetentionService,
         Readiness,
       ],
     };

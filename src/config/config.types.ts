@@ -55,6 +55,12 @@ export interface DaemonConfig {
   heartbeatIntervalMs: number;
   /** How often executors look for queued runs when no wake-up signal came. */
   pollIntervalMs: number;
+  /** A run still queued this long after it became claimable is failed with the reason, never left waiting forever. */
+  queueTimeoutMs: number;
+  /** Finished runs kept per job; older ones are deleted by the retention sweep. */
+  keepRuns: number;
+  /** Output of runs that finished longer ago than this is deleted (the run rows stay). */
+  keepOutputForMs: number;
 }
 
 export interface JwtConfig {

@@ -30,6 +30,7 @@ export class MetricsService {
     name: 'cronwarden_http_request_duration_seconds', help: 'HTTP requests by route and status', labelNames: ['method', 'route', 'status'], registers: [this.registry],
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
   });
+  private readonly retention = new Counter({ name: 'cronwarden_retention_deleted_total', help: 'Rows removed by the retention sweep: old runs, and runs whose output expired', labelNames: ['kind'], registers: [this.registry] });
   /** Set by the daemon: how old the scheduler's last tick is. */
   tickAge: () => number = () => 0;
 
@@ -68,6 +69,11 @@ export class MetricsService {
 
   fire(jobId: string, outcome: 'queued' | 'skipped'): void {
     this.fired.inc({ job: this.jobLabel(jobId), outcome });
+  }
+
+  retained(runsDeleted: number, outputRunsCleared: number): void {
+    this.retention.inc({ kind: 'runs' }, runsDeleted);
+    this.retention.inc({ kind: 'output' }, outputRunsCleared);
   }
 
   httpRequest(method: string, route: string, status: number, seconds: number): void {

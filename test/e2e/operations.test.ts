@@ -1,17 +1,19 @@
 import pg from 'pg';
 import { Database } from '../../src/database/database.js';
+import { RetentionService } from '../../src/runs/retention.service.js';
 import { api, createTestStore, FIXTURES, startTestDaemon, token, waitFor, type TestDaemon, type TestStore } from '../support/daemon.js';
 import { testDatabaseKinds } from '../support/databases.js';
 
 const admin = token('ops', ['admin']);
 const yaml = `
-daemon: { maxConcurrentRuns: 2 }
+daemon: { maxConcurrentRuns: 2, keepRuns: 3, keepOutputFor: 1h }
 pipelines:
   ok:
     command: ["${FIXTURES}/exit-0.sh"]
 jobs:
   tick: { pipeline: ok, cron: "* * * * * *", overlap: allow }
   manual: { pipeline: ok, every: 5h }
+  kept: { pipeline: ok, every: 5h }
 `;
 
 async function metricValue(daemon: TestDaemon, pattern: RegExp): Promise<number | null> {
@@ -47,6 +49,25 @@ describe.each(testDatabaseKinds())('operations on %s', (kind) => {
     expect(response.body).toMatch(/^cronwarden_process_resident_memory_bytes \d+/m);
   });
 
+  it('deletes finished runs beyond keepRuns per job and output older than keepOutputFor, keeping the rest', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await api(daemon, 'POST', '/api/cron/jobs/kept/trigger', { token: admin })).body.id);
+    await waitFor(async () => {
+      const { body } = await api(daemon, 'GET', '/api/cron/jobs/kept/runs', { token: admin });
+      return body.items.every((run: { status: string }) => run.status === 'succeeded') && body.items.length === 5;
+    }, 15_000, 'five finished runs');
+    const db = daemon.daemon.app.get(Database);
+    const newest = ids[4];
+    await db.rows(`UPDATE cw_runs SET finished_at = now() - interval '2 hours' WHERE id = $1`, [newest]);
+    const result = await daemon.daemon.app.get(RetentionService).sweep();
+    expect(result.runsDeleted).toBeGreaterThanOrEqual(2);
+    const left = (await api(daemon, 'GET', '/api/cron/jobs/kept/runs', { token: admin })).body.items.map((run: { id: string }) => run.id);
+    expect(left).toEqual([ids[4], ids[3], ids[2]]);
+    expect((await api(daemon, 'GET', `/api/cron/runs/${newest}/output`, { token: admin })).body).toBe('');
+    expect((await api(daemon, 'GET', `/api/cron/runs/${ids[3]}/output`, { token: admin })).body).toContain('hello from exit-0');
+    expect(await metricValue(daemon, /^cronwarden_retention_deleted_total\{kind="runs"\}/)).toBeGreaterThanOrEqual(2);
+  });
+
   it('answers readiness within a second, naming the database, while every connection hangs', async () => {
     const db = daemon.daemon.app.get(Database);
     const poolSize = kind === 'pglite' ? 1 : 10;
@@ -62,7 +83,9 @@ describe.each(testDatabaseKinds())('operations on %s', (kind) => {
   });
 });
 
-describe.each(process.env.DATABASE_URL ? ['postgres' as const] : [])('readiness on %s when the database goes away', (kind) => {
+// Needs a PostgreSQL server whose database can refuse connections; CI always sets DATABASE_URL.
+const postgresOnly = testDatabaseKinds().filter((kind) => kind === 'postgres');
+if (postgresOnly.length > 0) describe.each(postgresOnly)('readiness on %s when the database goes away', (kind) => {
   let store: TestStore;
   let daemon: TestDaemon;
   beforeAll(async () => {
