@@ -18,6 +18,9 @@ import { Readiness } from './health/readiness.js';
 import { HttpMetricsMiddleware } from './metrics/http-metrics.middleware.js';
 import { MetricsController } from './metrics/metrics.controller.js';
 import { MetricsService } from './metrics/metrics.service.js';
+import { NotificationsController } from './notifications/notifications.controller.js';
+import { NotificationsRepository } from './notifications/notifications.repository.js';
+import { NotificationsService } from './notifications/notifications.service.js';
 import { JobsController } from './jobs/jobs.controller.js';
 import { JobsRepository } from './jobs/jobs.repository.js';
 import { JobsService } from './jobs/jobs.service.js';
@@ -49,7 +52,7 @@ export class AppModule implements NestModule {
     return {
       module: AppModule,
       imports: [ConfigModule.forRoot(parts.config), AuthModule, TerminusModule, ScheduleModule.forRoot()],
-      controllers: [JobsController, RunsController, HealthController, MetricsController],
+      controllers: [JobsController, RunsController, HealthController, MetricsController, NotificationsController],
       providers: [
         { provide: Database, useValue: parts.database },
         { provide: DataSource, useValue: parts.database.dataSource },
@@ -74,6 +77,8 @@ export class AppModule implements NestModule {
         NodesService,
         MetricsService,
         RetentionService,
+        NotificationsRepository,
+        NotificationsService,
         Readiness,
       ],
     };

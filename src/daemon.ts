@@ -13,6 +13,7 @@ import { DaemonEnvironment, NodeIdentity } from './nodes/node-identity.js';
 import { NodesService } from './nodes/nodes.service.js';
 import { Readiness } from './health/readiness.js';
 import { MetricsService } from './metrics/metrics.service.js';
+import { NotificationsService } from './notifications/notifications.service.js';
 import { SchedulerService } from './scheduler/scheduler.service.js';
 
 export interface DaemonOptions {
@@ -80,6 +81,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     app.get(MetricsService).tickAge = () => Date.now() - scheduler.lastTickAt;
     await app.get(JobsService).syncConfigJobs();
     await app.get(NodesService).register();
+    app.get(NotificationsService).start();
     app.get(ExecutorService).start();
     await app.get(SchedulerService).start();
     await app.listen(config.env.port, options.host ?? '0.0.0.0');
@@ -91,6 +93,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       logger.log(`shutting down: no new fires or claims; running runs get ${config.daemon.shutdownGraceMs} ms to finish`, 'Daemon');
       await app.get(SchedulerService).stop();
       await app.get(ExecutorService).shutdown(config.daemon.shutdownGraceMs);
+      await app.get(NotificationsService).stop();
       await app.get(NodesService).deregister();
       await notifier.close();
       await app.close();

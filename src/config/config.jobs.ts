@@ -1,9 +1,10 @@
 /** The `jobs:` part of the file: schedules that run a pipeline, and their policies. */
 import { Cron } from 'croner';
+import { notifyTargets } from './config.notify.js';
 import type { CatchupPolicy, JobConfig, OverlapPolicy, PipelineConfig } from './config.types.js';
 import { boolean, duration, mapping, oneOf, type Parse, Section, show, text } from './config.section.js';
 
-const JOB_KEYS = ['name', 'pipeline', 'cron', 'every', 'timezone', 'params', 'overlap', 'catchup', 'catchupWindow', 'jitter', 'paused'];
+const JOB_KEYS = ['name', 'pipeline', 'cron', 'every', 'timezone', 'params', 'overlap', 'catchup', 'catchupWindow', 'jitter', 'paused', 'notify'];
 const OVERLAP_POLICIES: readonly OverlapPolicy[] = ['skip', 'queue', 'allow', 'replace'];
 const CATCHUP_POLICIES: readonly CatchupPolicy[] = ['skip', 'once', 'all'];
 
@@ -31,6 +32,7 @@ export function readJob(section: Section, id: string, pipelines: Map<string, Pip
     // Only the state the job starts in when it is first created: after that its paused state lives
     // in the database (pause/resume through the API) and survives restarts, so editing this changes nothing.
     paused: section.read('paused', false, boolean),
+    notify: section.read('notify', [], notifyTargets),
   };
 }
 

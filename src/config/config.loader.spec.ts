@@ -46,11 +46,11 @@ describe('loadConfig', () => {
     expect(config.daemon).toEqual({ maxConcurrentRuns: 4, shutdownGraceMs: 30_000, nodeTimeoutMs: 30_000, heartbeatIntervalMs: 5_000, pollIntervalMs: 1_000, queueTimeoutMs: 3_600_000, keepRuns: 1_000, keepOutputForMs: 30 * 24 * 3_600_000 });
     expect(config.pipelines.get('main')).toEqual({
       id: 'main', command: ['node', 'examples/pipelines/main.mjs'], shell: false, cwd: dir, env: {}, passEnv: [],
-      timeoutMs: 4 * 3_600_000, killGraceMs: 30_000, maxOutputBytes: 10 * 1024 * 1024, retries: { max: 0, backoffMs: 30_000, factor: 2 },
+      timeoutMs: 4 * 3_600_000, killGraceMs: 30_000, maxOutputBytes: 10 * 1024 * 1024, retries: { max: 0, backoffMs: 30_000, factor: 2 }, notify: [],
     });
     expect(config.jobs.get('main_pipeline_v2')).toEqual({
       id: 'main_pipeline_v2', name: 'Main Video Pipeline (main_v2)', pipeline: 'main', cron: null, everyMs: 5 * 3_600_000,
-      timezone: 'UTC', params: {}, overlap: 'skip', catchup: 'once', catchupWindowMs: 6 * 3_600_000, jitterMs: 0, paused: false,
+      timezone: 'UTC', params: {}, overlap: 'skip', catchup: 'once', catchupWindowMs: 6 * 3_600_000, jitterMs: 0, paused: false, notify: [],
     });
   });
 
@@ -97,6 +97,8 @@ describe('loadConfig', () => {
     ['a number as an env value', `${PIPELINE}    env:\n      DEBUG: 1\n`, 'pipelines.main.env.DEBUG', 'must be a string, not 1; quote it'],
     ['a reserved env name', `${PIPELINE}    env:\n      CRONWARDEN_RUN_ID: x\n`, 'pipelines.main.env.CRONWARDEN_RUN_ID', 'is reserved'],
     ['a cwd that does not exist', `${PIPELINE}    cwd: nowhere\n`, 'pipelines.main.cwd', /^"nowhere": no directory \/.*\/nowhere$/],
+    ['a webhook that is not http(s)', `${PIPELINE}    notify: [{ url: "ftp://x/y" }]\n`, 'pipelines.main.notify', 'item 1: url must be http or https, not ftp:'],
+    ['a webhook event that does not exist', `${PIPELINE}jobs:\n  j:\n    pipeline: main\n    every: 1h\n    notify: [{ url: "https://x/y", on: [exploded] }]\n`, 'jobs.j.notify', 'item 1: on: "exploded" is not one of failed, timed_out, abandoned, cancelled, succeeded, recovered'],
     ['a node timeout shorter than two heartbeats', 'daemon:\n  heartbeatInterval: 20s\n', 'daemon.nodeTimeout', '30s must be at least twice heartbeatInterval (20s)'],
     ['a top level that is not a mapping', '- main\n', '', 'must be a mapping'],
   ])('reports %s at its key path', (_, yaml, path, message) => {

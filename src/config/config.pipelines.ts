@@ -1,10 +1,11 @@
 /** The `pipelines:` part of the file: which programs the daemon may run, and their limits. */
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { notifyTargets } from './config.notify.js';
 import type { PipelineConfig, RetryPolicy } from './config.types.js';
 import { boolean, decimal, duration, integer, isPlainObject, type Parse, Section, show, size, stringList, text } from './config.section.js';
 
-const PIPELINE_KEYS = ['command', 'shell', 'cwd', 'env', 'passEnv', 'timeout', 'killGrace', 'maxOutputBytes', 'retries'];
+const PIPELINE_KEYS = ['command', 'shell', 'cwd', 'env', 'passEnv', 'timeout', 'killGrace', 'maxOutputBytes', 'retries', 'notify'];
 const RETRY_KEYS = ['max', 'backoff', 'factor'];
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const KiB = 1_024;
@@ -26,6 +27,7 @@ export function readPipeline(section: Section, id: string, cwd: string): Pipelin
     killGraceMs: section.read('killGrace', 10_000, duration()),
     maxOutputBytes: section.read('maxOutputBytes', 10 * KiB * KiB, size(KiB, KiB ** 3)),
     retries: readRetries(section),
+    notify: section.read('notify', [], notifyTargets),
   };
 }
 

@@ -16,6 +16,16 @@ export interface RetryPolicy {
   factor: number;
 }
 
+/** A run outcome a webhook can be told about; `recovered` is the first success after a failure. */
+export type NotifyEvent = 'failed' | 'timed_out' | 'abandoned' | 'cancelled' | 'succeeded' | 'recovered';
+
+export interface NotifyTarget {
+  url: string;
+  on: NotifyEvent[];
+  /** When set, the body is signed with HMAC-SHA256 in the `X-Cronwarden-Signature` header. */
+  secret: string | null;
+}
+
 export interface PipelineConfig {
   id: string;
   /** argv; command[0] is the program. Run through `/bin/sh -c` only when `shell` is true. */
@@ -30,6 +40,8 @@ export interface PipelineConfig {
   killGraceMs: number;
   maxOutputBytes: number;
   retries: RetryPolicy;
+  /** Webhooks for the runs of every job on this pipeline. */
+  notify: NotifyTarget[];
 }
 
 export interface JobConfig {
@@ -46,6 +58,8 @@ export interface JobConfig {
   catchupWindowMs: number;
   jitterMs: number;
   paused: boolean;
+  /** Webhooks for this job's runs, besides its pipeline's. */
+  notify: NotifyTarget[];
 }
 
 export interface DaemonConfig {

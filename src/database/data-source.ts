@@ -2,17 +2,19 @@ import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { JobEntity } from '../jobs/job.entity.js';
 import { NodeEntity } from '../nodes/node.entity.js';
+import { NotificationEntity } from '../notifications/notification.entity.js';
 import { RunOutputEntity } from '../runs/run-output.entity.js';
 import { RunEntity } from '../runs/run.entity.js';
 import { InitialSchema1764000000000 } from './migrations/1764000000000-initial-schema.js';
+import { Notifications1764000003000 } from './migrations/1764000003000-notifications.js';
 
 /** Where the daemon's database is: a PostgreSQL URL, or the embedded sidecar's socket. */
 export type DatabaseTarget =
   | { kind: 'postgres'; url: string }
   | { kind: 'pglite'; connection: { host: string; port: number; user: string; database: string } };
 
-export const ENTITIES = [JobEntity, RunEntity, RunOutputEntity, NodeEntity];
-export const MIGRATIONS = [InitialSchema1764000000000];
+export const ENTITIES = [JobEntity, RunEntity, RunOutputEntity, NodeEntity, NotificationEntity];
+export const MIGRATIONS = [InitialSchema1764000000000, Notifications1764000003000];
 
 const MIGRATION_LOCK_KEY = 0x63726f6e; // "cron"
 const PG_INT8 = 20;

@@ -1,0 +1,115 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { CONFIG } from '../config/config.module.js';
+import type { CronwardenConfig, NotifyEvent } from '../config/config.types.js';
+import { Notifier } from '../database/notifier.js';
+import { JobsRepository } from '../jobs/jobs.repository.js';
+import { renderOutput } from '../runs/output-text.js';
+import { RunOutputRepository } from '../runs/run-output.repository.js';
+import { RunsRepository, type RunRow } from '../runs/runs.repository.js';
+import { runView } from '../runs/runs.view.js';
+import { NotificationsRepository } from './notifications.repository.js';
+import { postWebhook } from './webhook.js';
+
+const POLL_MS = 1_000;
+const BATCH = 10;
+const LEASE_MS = 30_000;
+const TIMEOUT_MS = 10_000;
+/** Attempts before a delivery is given up: retried after 1, 2, 4, 8, 16 s. */
+export const MAX_ATTEMPTS = 6;
+const OUTPUT_TAIL_BYTES = 4_096;
+const FAILURES = new Set(['failed', 'timed_out', 'abandoned']);
+
+/**
+ * Tells webhooks how runs ended. Runs never wait for it: a finished run only records deliveries to
+ * make, and a worker on every node posts them, retrying with backoff; each attempt's outcome is
+ * kept on the delivery, visible with the run.
+ */
+@Injectable()
+export class NotificationsService {
+  private readonly logger = new Logger(NotificationsService.name);
+  private timer: NodeJS.Timeout | null = null;
+  private working: Promise<void> | null = null;
+  private unsubscribe: (() => void) | null = null;
+
+  constructor(
+    @Inject(CONFIG) private readonly config: CronwardenConfig,
+    private readonly deliveries: NotificationsRepository,
+    private readonly runs: RunsRepository,
+    private readonly output: RunOutputRepository,
+    private readonly jobs: JobsRepository,
+    private readonly notifier: Notifier,
+  ) {}
+
+  start(): void {
+    this.unsubscribe = this.notifier.on('run.finished', ({ runId }) => void this.recordFor(runId).catch((error: Error) => {
+      this.logger.warn(`could not record notifications for run ${runId}: ${error.message}`);
+    }));
+    this.timer = setInterval(() => void this.deliverDue(), POLL_MS);
+  }
+
+  async stop(): Promise<void> {
+    this.unsubscribe?.();
+    if (this.timer) clearInterval(this.timer);
+    await this.working;
+  }
+
+  /** Records the deliveries a finished run calls for; idempotent, so every node may do it. */
+  async recordFor(runId: string): Promise<void> {
+    const run = await this.runs.findById(runId);
+    const job = run ? await this.jobs.findById(run.jobId) : null;
+    if (!run || !job) return;
+    const targets = [...(this.config.pipelines.get(job.pipeline)?.notify ?? []), ...(this.config.jobs.get(job.id)?.notify ?? [])];
+    if (targets.length === 0) return;
+    const events = await this.eventsOf(run);
+    let recorded = false;
+    for (const target of targets) {
+      for (const event of events.filter((e) => target.on.includes(e))) {
+        recorded = (await this.deliveries.enqueue(run.id, target.url, event, target.secret, await this.payload(event, run, job.name))) || recorded;
+      }
+    }
+    if (recorded) void this.deliverDue();
+  }
+
+  /** Posts the deliveries that are due; one pass at a time per node. */
+  deliverDue(): Promise<void> {
+    this.working ??= this.deliverBatch().finally(() => (this.working = null));
+    return this.working;
+  }
+
+  private async deliverBatch(): Promise<void> {
+    try {
+      for (const delivery of await this.deliveries.claimDue(BATCH, LEASE_MS)) {
+        const failure = await postWebhook(delivery.url, delivery.payload, delivery.secret, TIMEOUT_MS);
+        if (failure === null) {
+          await this.deliveries.delivered(delivery.id);
+          continue;
+        }
+        const retryIn = delivery.attempts < MAX_ATTEMPTS ? 1_000 * 2 ** (delivery.attempts - 1) : null;
+        await this.deliveries.attemptFailed(delivery.id, failure, retryIn);
+        const what = retryIn === null ? 'giving up' : `retrying in ${retryIn} ms`;
+        this.logger.warn({ message: `webhook ${delivery.event} for run ${delivery.runId} to ${new URL(delivery.url).host} failed (${failure}); ${what}`, runId: delivery.runId });
+      }
+    } catch (error) {
+      this.logger.warn(`webhook delivery pass failed: ${(error as Error).message}`);
+    }
+  }
+
+  private async eventsOf(run: RunRow): Promise<NotifyEvent[]> {
+    const events: NotifyEvent[] = [];
+    if (['succeeded', 'failed', 'timed_out', 'abandoned', 'cancelled'].includes(run.status)) events.push(run.status as NotifyEvent);
+    if (run.status === 'succeeded' && FAILURES.has((await this.deliveries.previousOutcome(run.jobId, run.id)) ?? '')) events.push('recovered');
+    return events;
+  }
+
+  private async payload(event: NotifyEvent, run: RunRow, jobName: string) {
+    const text = renderOutput(await this.output.read(run.id), run.outputDroppedBytes);
+    const tail = Buffer.from(text).subarray(-OUTPUT_TAIL_BYTES).toString('utf8');
+    return {
+      event,
+      job: { id: run.jobId, name: jobName },
+      run: runView(run),
+      outputTail: tail,
+      link: `/api/cron/runs/${run.id}`,
+    };
+  }
+}
