@@ -51,6 +51,22 @@ export class MetricsService {
         for (const status of ['queued', 'running']) this.set({ status }, rows.find((row) => row.status === status)?.n ?? 0);
       },
     });
+    this.lastSuccessGauge(db);
+  }
+
+  /** Alert on `time() - cronwarden_job_last_success_timestamp_seconds > …` for a dead-man's switch. */
+  private lastSuccessGauge(db: Database): void {
+    new Gauge({
+      name: 'cronwarden_job_last_success_timestamp_seconds', help: 'When each job last succeeded (Unix time; absent if never)', labelNames: ['job'], registers: [this.registry],
+      async collect() {
+        this.reset();
+        const rows = await db.rows<{ id: string; at: Date | null }>(
+          `SELECT j.id, (SELECT r.finished_at FROM cw_runs r WHERE r.job_id = j.id AND r.status = 'succeeded'
+                         ORDER BY r.queued_at DESC LIMIT 1) AS at
+           FROM cw_jobs j WHERE j.enabled ORDER BY j.id LIMIT $1`, [MAX_JOB_LABELS]);
+        for (const row of rows) if (row.at) this.set({ job: row.id }, row.at.getTime() / 1000);
+      },
+    });
   }
 
   runStarted(jobId: string, trigger: string, scheduledFor: Date | null, startedAt: Date): void {

@@ -47,6 +47,7 @@ describe.each(testDatabaseKinds())('operations on %s', (kind) => {
     expect(response.body).toMatch(/^cronwarden_scheduler_tick_age_seconds \d/m);
     expect(response.body).toMatch(/^cronwarden_http_request_duration_seconds_count\{method="POST",route="\/api\/cron\/jobs\/:id\/trigger",status="202"\} 1$/m);
     expect(response.body).toMatch(/^cronwarden_process_resident_memory_bytes \d+/m);
+    expect(response.body).toMatch(/^cronwarden_job_last_success_timestamp_seconds\{job="manual"\} \d+/m);
   });
 
   it('deletes finished runs beyond keepRuns per job and output older than keepOutputFor, keeping the rest', async () => {
