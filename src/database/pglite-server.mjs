@@ -42,6 +42,20 @@ async function start(dataDir, maxConnections) {
 // only the same client's messages run until its Sync. Patches internals of the exactly pinned version.
 const BATCH_MESSAGE_TYPES = new Set([...'PBDECH'].map((letter) => letter.charCodeAt(0)));
 const SYNC = new Uint8Array([0x53, 0, 0, 0, 4]);
+// Every client shares one session: a SET left by one (pg_dump sets search_path to '') would break the
+// daemon's unqualified table names. When a client goes, its session settings go too.
+const RESET_ALL = simpleQuery('RESET ALL');
+const ignore = () => undefined;
+
+/** A simple-query protocol message ('Q', length, SQL, NUL). */
+function simpleQuery(sql) {
+  const text = Buffer.from(`${sql}\0`);
+  const message = Buffer.alloc(5 + text.length);
+  message[0] = 0x51;
+  message.writeInt32BE(4 + text.length, 1);
+  text.copy(message, 5);
+  return new Uint8Array(message);
+}
 
 function keepBatchesTogether(queue) {
   const original = { clearQueueForHandler: queue?.clearQueueForHandler };
@@ -76,10 +90,12 @@ function keepBatchesTogether(queue) {
   };
   queue.clearQueueForHandler = function clearQueueForHandler(handlerId) {
     original.clearQueueForHandler.call(this, handlerId);
-    if (batchOwner !== handlerId) return;
-    // A client gone mid-batch: end its batch with a Sync so the backend serves the others again.
-    batchOwner = null;
-    this.queue.unshift({ handlerId, message: SYNC, onData: () => undefined, resolve: () => undefined, reject: () => undefined });
+    if (batchOwner === handlerId) {
+      // A client gone mid-batch: end its batch with a Sync so the backend serves the others again.
+      batchOwner = null;
+      this.queue.unshift({ handlerId, message: SYNC, onData: ignore, resolve: ignore, reject: ignore });
+    }
+    this.queue.push({ handlerId, message: RESET_ALL, onData: ignore, resolve: ignore, reject: ignore });
     void this.processQueue();
   };
 }

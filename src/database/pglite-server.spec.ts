@@ -101,4 +101,24 @@ describe('the PGlite sidecar', () => {
       second.release();
     }
   });
+
+  it("drops a client's session settings when it disconnects, so a pg_dump-style SET cannot break the others", async () => {
+    const before = (await pool.query<{ search_path: string }>('SHOW search_path')).rows[0].search_path;
+    const outsider = new pg.Client(embedded.connectionOptions());
+    await outsider.connect();
+    await outsider.query(`SET search_path = ''`);
+    expect((await pool.query<{ search_path: string }>('SHOW search_path')).rows[0].search_path).toBe('""');
+    await outsider.end();
+    await waitForSearchPath(before);
+  });
 });
+
+async function waitForSearchPath(expected: string): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const { rows } = await pool.query<{ search_path: string }>('SHOW search_path');
+    if (rows[0].search_path === expected) return;
+    if (Date.now() > deadline) throw new Error(`search_path is still ${rows[0].search_path}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

@@ -118,3 +118,31 @@ if (postgresOnly.length > 0) describe.each(postgresOnly)('readiness on %s when t
     }
   });
 });
+
+describe('readiness on the embedded database when an outside client changes the shared session', () => {
+  let store: TestStore;
+  let daemon: TestDaemon;
+  beforeAll(async () => {
+    store = await createTestStore('pglite');
+    daemon = await startTestDaemon(store, yaml);
+  });
+  afterAll(async () => {
+    await daemon?.close();
+    await store?.dispose();
+  });
+
+  it('is not ready while the schema is invisible to the session, and ready again once that client leaves', async () => {
+    const outsider = new pg.Client({ host: store.env.CRONWARDEN_DATA_DIR, port: 5432, user: 'postgres', database: 'postgres' });
+    await outsider.connect();
+    try {
+      // What pg_dump does first; every connection to the embedded database shares this one session.
+      await outsider.query(`SET search_path = ''`);
+      const health = await api(daemon, 'GET', '/health');
+      expect(health.status).toBe(503);
+      expect(health.body.error.database.status).toBe('down');
+    } finally {
+      await outsider.end();
+    }
+    await waitFor(async () => (await api(daemon, 'GET', '/health')).status === 200, 5_000, 'health after the outsider left');
+  });
+});
