@@ -1,17 +1,24 @@
-import { DynamicModule, Module, ValidationPipe, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { DynamicModule, Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import { TerminusModule } from '@nestjs/terminus';
 import { DataSource } from 'typeorm';
+import { AuditController } from './audit/audit.controller.js';
+import { AuditLog } from './audit/audit-log.js';
+import { AuditRepository } from './audit/audit.repository.js';
 import { AuthModule } from './auth/auth.module.js';
 import { Clock } from './common/clock.js';
 import { DomainExceptionFilter } from './common/domain-exception.filter.js';
+import { HttpHardening } from './common/http-hardening.js';
+import { DEFAULT_RATE_LIMIT, RATE_LIMIT, RateLimitMiddleware } from './common/rate-limit.middleware.js';
+import { createValidationPipe } from './common/validation.js';
 import { ConfigModule } from './config/config.module.js';
 import type { CronwardenConfig } from './config/config.types.js';
 import { Database } from './database/database.js';
 import { Notifier } from './database/notifier.js';
 import { ExecutorService } from './executor/executor.service.js';
 import { ProcessRunner } from './executor/process-runner.js';
+import { RunFinisher } from './executor/run-finisher.js';
 import { RunRecorder } from './executor/run-recorder.js';
 import { HealthController } from './health/health.controller.js';
 import { Readiness } from './health/readiness.js';
@@ -24,14 +31,27 @@ import { NotificationsService } from './notifications/notifications.service.js';
 import { JobsController } from './jobs/jobs.controller.js';
 import { JobsRepository } from './jobs/jobs.repository.js';
 import { JobsService } from './jobs/jobs.service.js';
+import { PreviewController } from './jobs/preview.controller.js';
 import { DaemonEnvironment, NodeIdentity } from './nodes/node-identity.js';
+import { ClockCheck } from './nodes/clock-check.js';
+import { NodesController } from './nodes/nodes.controller.js';
+import { NodesRepository } from './nodes/nodes.repository.js';
 import { NodesService } from './nodes/nodes.service.js';
+import { PipelinesController } from './pipelines/pipelines.controller.js';
+import { ReaperRepository } from './nodes/reaper.repository.js';
+import { ReaperService } from './nodes/reaper.service.js';
+import { OutputStreamService } from './runs/output-stream.js';
+import { RunCancellation } from './runs/run-cancellation.js';
+import { RunHistoryRepository } from './runs/run-history.repository.js';
 import { RunOutputRepository } from './runs/run-output.repository.js';
 import { RunsController } from './runs/runs.controller.js';
 import { RunsRepository } from './runs/runs.repository.js';
 import { RetentionService } from './runs/retention.service.js';
 import { RunsService } from './runs/runs.service.js';
 import { SchedulerService } from './scheduler/scheduler.service.js';
+import { StatsController } from './stats/stats.controller.js';
+import { StatsRepository } from './stats/stats.repository.js';
+import { StatsService } from './stats/stats.service.js';
 
 /** What the daemon built before Nest starts: the config, the connected database, who it is. */
 export interface AppParts {
@@ -46,13 +66,14 @@ export interface AppParts {
 export class AppModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
     consumer.apply(HttpMetricsMiddleware).forRoutes('{*path}');
+    consumer.apply(RateLimitMiddleware).forRoutes('api/{*path}');
   }
 
   static forRoot(parts: AppParts): DynamicModule {
     return {
       module: AppModule,
       imports: [ConfigModule.forRoot(parts.config), AuthModule, TerminusModule, ScheduleModule.forRoot()],
-      controllers: [JobsController, RunsController, HealthController, MetricsController, NotificationsController],
+      controllers: [JobsController, RunsController, HealthController, MetricsController, NotificationsController, NodesController, PreviewController, PipelinesController, AuditController, StatsController],
       providers: [
         { provide: Database, useValue: parts.database },
         { provide: DataSource, useValue: parts.database.dataSource },
@@ -60,21 +81,32 @@ export class AppModule implements NestModule {
         { provide: NodeIdentity, useValue: parts.node },
         { provide: DaemonEnvironment, useValue: parts.daemonEnv },
         { provide: APP_FILTER, useClass: DomainExceptionFilter },
-        {
-          provide: APP_PIPE,
-          useValue: new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
-        },
+        { provide: APP_PIPE, useValue: createValidationPipe() },
+        { provide: RATE_LIMIT, useValue: DEFAULT_RATE_LIMIT },
+        HttpHardening,
         Clock,
         JobsRepository,
         RunsRepository,
         RunOutputRepository,
+        RunCancellation,
+        AuditRepository,
+        AuditLog,
+        StatsRepository,
+        StatsService,
+        RunHistoryRepository,
+        OutputStreamService,
         JobsService,
         RunsService,
         SchedulerService,
         ExecutorService,
         RunRecorder,
+        RunFinisher,
         ProcessRunner,
         NodesService,
+        NodesRepository,
+        ReaperService,
+        ReaperRepository,
+        ClockCheck,
         MetricsService,
         RetentionService,
         NotificationsRepository,

@@ -13,6 +13,7 @@ import { DaemonEnvironment, NodeIdentity } from './nodes/node-identity.js';
 import { NodesService } from './nodes/nodes.service.js';
 import { Readiness } from './health/readiness.js';
 import { MetricsService } from './metrics/metrics.service.js';
+import { setupOpenApi } from './openapi.js';
 import { NotificationsService } from './notifications/notifications.service.js';
 import { SchedulerService } from './scheduler/scheduler.service.js';
 
@@ -76,6 +77,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       AppModule.forRoot({ config, database, notifier, node, daemonEnv: new DaemonEnvironment(options.env) }),
       { logger, abortOnError: false },
     );
+    // Before init(): Nest's 404 handler would otherwise answer /docs first.
+    setupOpenApi(app, node.version);
     await app.init();
     const scheduler = app.get(SchedulerService);
     app.get(MetricsService).tickAge = () => Date.now() - scheduler.lastTickAt;

@@ -98,7 +98,7 @@ function readDocument(file: string, problems: ConfigProblem[]): unknown {
 }
 
 function readDaemon(section: Section): DaemonConfig {
-  section.allowOnly(['maxConcurrentRuns', 'shutdownGrace', 'nodeTimeout', 'heartbeatInterval', 'pollInterval', 'queueTimeout', 'keepRuns', 'keepOutputFor']);
+  section.allowOnly(['maxConcurrentRuns', 'shutdownGrace', 'nodeTimeout', 'heartbeatInterval', 'pollInterval', 'queueTimeout', 'maxClockSkew', 'keepRuns', 'keepOutputFor']);
   const daemon: DaemonConfig = {
     maxConcurrentRuns: section.read('maxConcurrentRuns', 4, integer(1, 1000)),
     shutdownGraceMs: section.read('shutdownGrace', 30_000, duration()),
@@ -106,6 +106,7 @@ function readDaemon(section: Section): DaemonConfig {
     heartbeatIntervalMs: section.read('heartbeatInterval', 5_000, duration(100)),
     pollIntervalMs: section.read('pollInterval', 1_000, duration(50)),
     queueTimeoutMs: section.read('queueTimeout', 3_600_000, duration(1_000)),
+    maxClockSkewMs: section.read('maxClockSkew', 2_000, duration(100)),
     keepRuns: section.read('keepRuns', 1_000, integer(1, 10_000_000)),
     keepOutputForMs: section.read('keepOutputFor', 30 * 24 * 3_600_000, duration(60_000)),
   };

@@ -71,6 +71,8 @@ export interface DaemonConfig {
   pollIntervalMs: number;
   /** A run still queued this long after it became claimable is failed with the reason, never left waiting forever. */
   queueTimeoutMs: number;
+  /** A node whose clock differs from the database's by more than this stops firing (and is not ready) until it agrees. */
+  maxClockSkewMs: number;
   /** Finished runs kept per job; older ones are deleted by the retention sweep. */
   keepRuns: number;
   /** Output of runs that finished longer ago than this is deleted (the run rows stay). */

@@ -21,6 +21,7 @@ const FOREIGN_STALE_MS = 3 * HEARTBEAT_MS;
 // Long enough for an orphaned sidecar to close PGlite, or for a foreign lock to go stale.
 const WAIT_MS = FOREIGN_STALE_MS + HEARTBEAT_MS;
 const TAKEOVER_STALE_MS = 10_000;
+const HELD_GRACE_MS = 1_000;
 const heldHere = new Set<string>();
 
 /**
@@ -45,14 +46,18 @@ export class DataDirLock {
     const own: LockHolder = { pid: process.pid, host: await hostIdentity(), startedAt: new Date().toISOString() };
     const content = JSON.stringify(own);
     const deadline = Date.now() + WAIT_MS;
+    // A holder killed with -9 a moment ago may take a few milliseconds to die: give it a second.
+    const heldDeadline = Date.now() + HELD_GRACE_MS;
     for (;;) {
       if (await publish(path, content)) return new DataDirLock(path, content);
       const current = await readLock(path);
       if (!current) continue;
       const verdict = heldHere.has(path) ? 'held' : await judge(current.holder, path, own.host);
       if (verdict === 'stale') await removeIfUnchanged(path, current.raw);
-      else if (verdict === 'held' || Date.now() > deadline) throw inUse(dataDir, path, current.holder, own.host);
-      await sleep(verdict === 'stale' ? 10 : 200);
+      else if ((verdict === 'held' && (heldHere.has(path) || Date.now() > heldDeadline)) || Date.now() > deadline) {
+        throw inUse(dataDir, path, current.holder, own.host);
+      }
+      await sleep(verdict === 'stale' ? 10 : verdict === 'held' ? 50 : 200);
     }
   }
 

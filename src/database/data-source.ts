@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { AuditEntity } from '../audit/audit.entity.js';
 import { DataSource } from 'typeorm';
 import { JobEntity } from '../jobs/job.entity.js';
 import { NodeEntity } from '../nodes/node.entity.js';
@@ -6,15 +7,17 @@ import { NotificationEntity } from '../notifications/notification.entity.js';
 import { RunOutputEntity } from '../runs/run-output.entity.js';
 import { RunEntity } from '../runs/run.entity.js';
 import { InitialSchema1764000000000 } from './migrations/1764000000000-initial-schema.js';
+import { AuditLog1764000001000 } from './migrations/1764000001000-audit-log.js';
 import { Notifications1764000003000 } from './migrations/1764000003000-notifications.js';
+import { ClusterSafety1764000002000 } from './migrations/1764000002000-cluster-safety.js';
 
 /** Where the daemon's database is: a PostgreSQL URL, or the embedded sidecar's socket. */
 export type DatabaseTarget =
   | { kind: 'postgres'; url: string }
   | { kind: 'pglite'; connection: { host: string; port: number; user: string; database: string } };
 
-export const ENTITIES = [JobEntity, RunEntity, RunOutputEntity, NodeEntity, NotificationEntity];
-export const MIGRATIONS = [InitialSchema1764000000000, Notifications1764000003000];
+export const ENTITIES = [JobEntity, RunEntity, RunOutputEntity, NodeEntity, NotificationEntity, AuditEntity];
+export const MIGRATIONS = [InitialSchema1764000000000, AuditLog1764000001000, ClusterSafety1764000002000, Notifications1764000003000];
 
 const MIGRATION_LOCK_KEY = 0x63726f6e; // "cron"
 const PG_INT8 = 20;

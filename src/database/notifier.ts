@@ -30,6 +30,7 @@ export class Notifier {
   private client: pg.Client | null = null;
   private closed = false;
   private retry: NodeJS.Timeout | undefined;
+  private sending: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly nodeId: string,
@@ -49,10 +50,15 @@ export class Notifier {
   publish<K extends SignalName>(name: K, payload: Signals[K]): void {
     this.local.emit(name, payload);
     if (!this.client) return;
+    const client = this.client;
     const message = JSON.stringify({ from: this.nodeId, name, payload });
-    this.client.query('SELECT pg_notify($1, $2)', [CHANNEL, message]).catch((error: Error) => {
-      this.logger.warn(`could not notify other nodes of ${name}: ${error.message}`);
-    });
+    // One query at a time on the LISTEN connection (pg deprecates overlapping ones); order is kept too.
+    this.sending = this.sending
+      .then(() => client.query('SELECT pg_notify($1, $2)', [CHANNEL, message]))
+      .then(
+        () => undefined,
+        (error: Error) => this.logger.warn(`could not notify other nodes of ${name}: ${error.message}`),
+      );
   }
 
   async close(): Promise<void> {

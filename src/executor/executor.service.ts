@@ -37,9 +37,14 @@ export class ExecutorService {
     this.accepting = true;
     this.unsubscribe = [
       this.notifier.on('run.queued', () => void this.pump()),
-      this.notifier.on('run.cancel', ({ runId }) => this.abortLocal(runId)),
+      // A run that ended may let a waiting run of a `queue` or `replace` job start.
+      this.notifier.on('run.finished', () => void this.pump()),
+      this.notifier.on('run.cancel', ({ runId }) => void this.abortRequested([runId])),
     ];
-    this.poll = setInterval(() => void this.pump(), this.config.daemon.pollIntervalMs);
+    this.poll = setInterval(() => {
+      void this.pump();
+      if (this.active.size > 0) void this.abortRequested([...this.active.keys()]);
+    }, this.config.daemon.pollIntervalMs);
     void this.pump();
   }
 
@@ -52,6 +57,22 @@ export class ExecutorService {
     const run = this.active.get(runId);
     run?.controller.abort(reason);
     return run !== undefined;
+  }
+
+  /**
+   * Kills those of the given runs of this node that someone asked to cancel (through any node) or
+   * that are no longer `running` in the database (reaped), with the reason recorded there.
+   */
+  private async abortRequested(runIds: string[]): Promise<void> {
+    const local = runIds.filter((id) => this.active.has(id));
+    if (local.length === 0) return;
+    try {
+      for (const run of await this.runs.findCancelRequested(local)) {
+        this.abortLocal(run.id, run.status === 'running' ? run.error ?? `cancelled by ${run.cancelRequestedBy}` : `the run was ${run.status} meanwhile (${run.error})`);
+      }
+    } catch (error) {
+      this.logger.warn(`could not check for cancel requests: ${(error as Error).message}`);
+    }
   }
 
   /** Kills every run on this node now (SIGTERM, SIGKILL after each pipeline's grace); each is recorded `cancelled`. */

@@ -8,8 +8,10 @@ import { MetricsService } from '../metrics/metrics.service.js';
 import { RunOutputRepository, type OutputDelta } from '../runs/run-output.repository.js';
 import { RunsRepository, type ClaimedRun, type RunFinish } from '../runs/runs.repository.js';
 import { buildChildEnv } from './child-env.js';
+import { processStartToken } from './process-identity.js';
 import { OutputCapture } from './output-capture.js';
 import { ProcessRunner } from './process-runner.js';
+import { RunFinisher } from './run-finisher.js';
 import { runOutcome } from './run-outcome.js';
 
 /** Output reaches the database (and so every node's readers) at least this often. */
@@ -30,6 +32,7 @@ export class RunRecorder {
     private readonly notifier: Notifier,
     private readonly daemonEnv: DaemonEnvironment,
     private readonly metrics: MetricsService,
+    private readonly finisher: RunFinisher,
   ) {}
 
   async execute(run: ClaimedRun, signal: AbortSignal): Promise<void> {
@@ -47,7 +50,7 @@ export class RunRecorder {
       output: capture,
       onSpawn: (pid) => {
         this.metrics.runStarted(run.jobId, run.trigger, run.scheduledFor, new Date());
-        void this.runs.setPid(run.id, pid).catch(() => undefined);
+        void this.runs.setPid(run.id, pid, processStartToken(pid)).catch(() => undefined);
       },
     });
     clearInterval(timer);
@@ -76,13 +79,14 @@ export class RunRecorder {
   }
 
   private async record(run: ClaimedRun, finish: RunFinish): Promise<void> {
-    const row = await retrying(() => this.runs.finish(run.id, finish));
+    const ended = await retrying(() => this.finisher.finish(run.id, run.pipeline, finish));
     const fields = { jobId: run.jobId, runId: run.id, status: finish.status, exitCode: finish.exitCode, signal: finish.signal, durationMs: finish.durationMs };
     const message = `run ended: job ${run.jobId}, run ${run.id}, ${finish.status}${finish.error ? ` (${finish.error})` : ''} in ${finish.durationMs} ms`;
     if (finish.status === 'succeeded') this.logger.log({ message, ...fields });
     else this.logger.warn({ message, ...fields, error: finish.error });
     this.metrics.runFinished(run.jobId, finish.status, finish.durationMs, finish.outputBytes);
-    if (row) this.notifier.publish('run.finished', { runId: run.id, status: finish.status });
+    if (ended) this.notifier.publish('run.finished', { runId: run.id, status: finish.status });
+    else this.logger.warn({ message: `run ${run.id} of job ${run.jobId} was no longer running when it ended here (another node reaped it); its record stays as that node left it`, jobId: run.jobId, runId: run.id });
   }
 }
 

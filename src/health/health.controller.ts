@@ -8,6 +8,7 @@ import { Clock } from '../common/clock.js';
 import { CONFIG } from '../config/config.module.js';
 import type { CronwardenConfig } from '../config/config.types.js';
 import { SchedulerService } from '../scheduler/scheduler.service.js';
+import { ClockCheck } from '../nodes/clock-check.js';
 import { Readiness } from './readiness.js';
 
 /** The scheduler loop wakes at least every 5 s; three missed wake-ups mean it is stuck. */
@@ -27,6 +28,7 @@ export class HealthController {
     private readonly scheduler: SchedulerService,
     private readonly readiness: Readiness,
     private readonly clock: Clock,
+    private readonly clockCheckState: ClockCheck,
     @Inject(CONFIG) private readonly config: CronwardenConfig,
   ) {}
 
@@ -42,6 +44,7 @@ export class HealthController {
       () => this.lifecycleCheck(),
       () => this.databaseCheck(),
       () => this.schedulerCheck(),
+      () => this.clockCheck(),
     ];
     if (!this.config.env.databaseUrl) checks.push(() => this.diskCheck());
     return this.health.check(checks);
@@ -85,6 +88,13 @@ export class HealthController {
     const age = this.clock.now() - this.scheduler.lastTickAt;
     const details = { lastTickAgeMs: age, activeJobs: this.scheduler.activeJobs };
     return age <= SCHEDULER_STALE_MS ? check.up(details) : check.down(details);
+  }
+
+  /** A node whose clock disagrees with the database's stops firing; it must not look healthy either. */
+  private clockCheck() {
+    const check = this.indicators.check('clock');
+    const details = { skewMs: this.clockCheckState.currentSkewMs, maxSkewMs: this.clockCheckState.maxSkewMs };
+    return this.clockCheckState.agrees ? check.up(details) : check.down({ ...details, message: 'clock differs from the database by more than maxClockSkew' });
   }
 
   private async diskCheck() {

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { JobConfig } from '../config/config.types.js';
 import { Database } from '../database/database.js';
+import type { JobDefinition } from './job-definition.js';
 import type { JobEntity } from './job.entity.js';
 
 /** A job row as the SQL below returns it (camelCase aliases of `cw_jobs`). */
@@ -94,4 +95,55 @@ export class JobsRepository {
       [id, paused, by, note],
     );
   }
+
+  /**
+   * Inserts a job created through the API. An API job deleted earlier gives its id up, history
+   * and all, unless one of its runs is still active. Returns null when the id is taken.
+   */
+  async insertApiJob(id: string, job: JobDefinition): Promise<JobRow | null> {
+    return this.db.transaction(async (runner) => {
+      await this.db.rows(
+        `DELETE FROM cw_jobs j WHERE j.id = $1 AND j.source = 'api' AND NOT j.enabled
+           AND NOT EXISTS (SELECT 1 FROM cw_runs r WHERE r.job_id = j.id AND r.status IN ('queued', 'running'))`,
+        [id], runner,
+      );
+      return this.db.one<JobRow>(
+        `INSERT INTO cw_jobs AS j (id, name, pipeline, cron, every_ms, timezone, params, overlap, catchup,
+           catchup_window_ms, jitter_ms, owner, source)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'api')
+         ON CONFLICT (id) DO NOTHING
+         RETURNING ${JOB_COLUMNS}`,
+        [id, ...definitionValues(job)], runner,
+      );
+    });
+  }
+
+  /**
+   * Replaces an API job's definition if it is still at `version` (a concurrent change makes this
+   * return null). A new schedule counts from now: instants of it before the change are not "missed".
+   */
+  async updateApiJob(id: string, version: number, job: JobDefinition, scheduleChanged: boolean): Promise<JobRow | null> {
+    return this.db.one<JobRow>(
+      `UPDATE cw_jobs j SET name = $3, pipeline = $4, cron = $5, every_ms = $6, timezone = $7, params = $8,
+         overlap = $9, catchup = $10, catchup_window_ms = $11, jitter_ms = $12, owner = $13,
+         anchor_at = CASE WHEN $14 THEN now() ELSE j.anchor_at END, version = j.version + 1, updated_at = now()
+       WHERE j.id = $1 AND j.version = $2 AND j.source = 'api' AND j.enabled
+       RETURNING ${JOB_COLUMNS}`,
+      [id, version, ...definitionValues(job), scheduleChanged],
+    );
+  }
+
+  /** Deletes an API job: it stops being listed or fired; its runs stay readable until the id is reused. */
+  async markDeleted(id: string): Promise<JobRow | null> {
+    return this.db.one<JobRow>(
+      `UPDATE cw_jobs j SET enabled = false, version = j.version + 1, updated_at = now()
+       WHERE j.id = $1 AND j.source = 'api' AND j.enabled RETURNING ${JOB_COLUMNS}`,
+      [id],
+    );
+  }
+}
+
+function definitionValues(job: JobDefinition): unknown[] {
+  return [job.name, job.pipeline, job.cron, job.everyMs, job.timezone, JSON.stringify(job.params), job.overlap,
+    job.catchup, job.catchupWindowMs, job.jitterMs, job.owner];
 }

@@ -1,7 +1,9 @@
+import { ApiProperty } from '@nestjs/swagger';
 import { formatDuration } from '../config/durations.js';
 import { nextFireAfter } from '../scheduler/schedule.js';
 import type { RunRow } from '../runs/runs.repository.js';
-import { runView, type RunView } from '../runs/runs.view.js';
+import { RunResponse, runView, type RunView } from '../runs/runs.view.js';
+import { StatsResponse } from '../stats/stats.view.js';
 import type { JobRow } from './jobs.repository.js';
 
 /** A job as the API shows it. */
@@ -62,4 +64,36 @@ function nextRunAt(row: JobRow, now: Date): string | null {
   // A due-but-missed instant is handled by the catch-up policy right away: the next one is after now.
   const next = nextFireAfter(spec, anchor > now ? anchor : now, anchor);
   return next?.toISOString() ?? null;
+}
+
+const nullableText = (description?: string) => ApiProperty({ type: String, nullable: true, description });
+
+/** The documented shape of `JobView` (OpenAPI). */
+export class JobResponse implements JobView {
+  @ApiProperty({ example: 'nightly-report' }) id: string;
+  @ApiProperty() name: string;
+  @ApiProperty({ description: 'A pipeline of the config file.' }) pipeline: string;
+  @nullableText('Cron expression (5 or 6 fields); null for an interval job.') cron: string | null;
+  @nullableText('Interval such as 5h; null for a cron job.') every: string | null;
+  @ApiProperty({ example: 'Europe/Berlin' }) timezone: string;
+  @ApiProperty({ type: 'object', additionalProperties: true }) params: Record<string, unknown>;
+  @ApiProperty({ enum: ['skip', 'queue', 'allow', 'replace'] }) overlap: string;
+  @ApiProperty({ enum: ['skip', 'once', 'all'] }) catchup: string;
+  @ApiProperty({ example: '6h' }) catchupWindow: string;
+  @ApiProperty({ example: '0ms' }) jitter: string;
+  @ApiProperty() paused: boolean;
+  @nullableText() pauseNote: string | null;
+  @nullableText() pausedBy: string | null;
+  @nullableText() pausedAt: string | null;
+  @ApiProperty({ description: 'A token subject, or "system" for config jobs.' }) owner: string;
+  @ApiProperty({ enum: ['config', 'api'] }) source: string;
+  @nullableText('The next scheduled instant; null while paused.') nextRunAt: string | null;
+  @ApiProperty({ type: RunResponse, nullable: true, description: 'The latest run that was not skipped.' }) lastRun: RunView | null;
+  @ApiProperty() createdAt: string;
+  @ApiProperty() updatedAt: string;
+}
+
+/** GET /api/cron/jobs/:id: the job and statistics over its latest runs (OpenAPI). */
+export class JobDetailResponse extends JobResponse {
+  @ApiProperty({ type: StatsResponse }) stats: StatsResponse;
 }

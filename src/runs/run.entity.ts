@@ -15,6 +15,9 @@ export type RunTrigger = (typeof RUN_TRIGGERS)[number];
 @Index('cw_runs_queued_idx', ['queuedAt'], { where: `status = 'queued'` })
 @Index('cw_runs_active_idx', ['jobId'], { where: `status IN ('queued', 'running')` })
 @Index('cw_runs_job_history_idx', ['jobId', 'queuedAt', 'id'])
+@Index('cw_runs_retry_key', ['parentRunId'], { unique: true, where: `trigger = 'retry'` })
+@Index('cw_runs_running_node_idx', ['nodeId'], { where: `status = 'running'` })
+@Index('cw_runs_abandoned_idx', ['finishedAt'], { where: `status = 'abandoned' AND process_start IS NOT NULL` })
 export class RunEntity {
   @PrimaryColumn('uuid') id: string;
   @Column('text', { name: 'job_id' }) jobId: string;
@@ -36,6 +39,8 @@ export class RunEntity {
   @Column('text', { name: 'triggered_by', nullable: true }) triggeredBy: string | null;
   @Column('text', { name: 'node_id', nullable: true }) nodeId: string | null;
   @Column('integer', { nullable: true }) pid: number | null;
+  /** `<boot id>:<start time>` of the child's process, so a restarted node never kills a reused pid. */
+  @Column('text', { name: 'process_start', nullable: true }) processStart: string | null;
   @Column('jsonb', { default: {} }) params: Record<string, unknown>;
   @Column('bigint', { name: 'output_bytes', default: 0 }) outputBytes: number;
   @Column('bigint', { name: 'output_dropped_bytes', default: 0 }) outputDroppedBytes: number;

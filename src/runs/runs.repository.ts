@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
+import type { QueryRunner } from 'typeorm';
 import { Database } from '../database/database.js';
 import type { RunEntity, RunStatus, RunTrigger } from './run.entity.js';
 
@@ -13,7 +14,8 @@ export const RUN_COLUMNS = `
   r.exit_code AS "exitCode", r.signal, r.attempt, r.triggered_by AS "triggeredBy", r.node_id AS "nodeId", r.pid,
   r.params, r.output_bytes AS "outputBytes", r.output_dropped_bytes AS "outputDroppedBytes",
   r.output_truncated AS "outputTruncated", r.error, r.parent_run_id AS "parentRunId",
-  r.cancel_requested_at AS "cancelRequestedAt", r.cancel_requested_by AS "cancelRequestedBy"`;
+  r.cancel_requested_at AS "cancelRequestedAt", r.cancel_requested_by AS "cancelRequestedBy",
+  r.process_start AS "processStart"`;
 
 export interface FireRequest {
   jobId: string;
@@ -24,6 +26,8 @@ export interface FireRequest {
   trigger: Extract<RunTrigger, 'schedule' | 'catchup'>;
   /** Set to record the instant as skipped with this reason instead of queueing a run. */
   skipReason: string | null;
+  /** An anchor further than this ahead of the database's clock is refused: a node with a jumped clock cannot fire the future. */
+  maxClockSkewMs: number;
 }
 
 export interface RunFinish {
@@ -54,6 +58,7 @@ export class RunsRepository {
       `WITH job AS (
          UPDATE cw_jobs SET anchor_at = $3
          WHERE id = $1 AND enabled AND NOT paused AND (anchor_at IS NULL OR anchor_at < $3)
+           AND $3 <= now() + make_interval(secs => $7::double precision / 1000)
          RETURNING id, overlap, params
        ), active AS (
          SELECT count(*) FILTER (WHERE status = 'queued') AS queued, count(*) AS busy,
@@ -73,7 +78,7 @@ export class RunsRepository {
        FROM decision d
        ON CONFLICT (job_id, scheduled_for) WHERE trigger IN ('schedule', 'catchup') DO NOTHING
        RETURNING ${RUN_COLUMNS}`,
-      [request.jobId, request.scheduledFor, request.anchorTo, request.trigger, request.skipReason, randomUUID()],
+      [request.jobId, request.scheduledFor, request.anchorTo, request.trigger, request.skipReason, randomUUID(), request.maxClockSkewMs],
     );
   }
 
@@ -90,7 +95,7 @@ export class RunsRepository {
   /**
    * Claims up to `limit` queued runs for this node, oldest first. SKIP LOCKED lets every node
    * claim at once without two taking the same run. Jobs whose overlap policy is `queue` or
-   * `replace` wait while one of their runs is running.
+   * `replace` start one run at a time, oldest first.
    */
   async claimQueued(nodeId: string, limit: number): Promise<ClaimedRun[]> {
     return this.db.rows<ClaimedRun>(
@@ -100,7 +105,10 @@ export class RunsRepository {
          SELECT q.id FROM cw_runs q JOIN cw_jobs qj ON qj.id = q.job_id
          WHERE q.status = 'queued' AND (q.not_before IS NULL OR q.not_before <= now())
            AND (qj.overlap IN ('skip', 'allow')
-                OR NOT EXISTS (SELECT 1 FROM cw_runs x WHERE x.job_id = q.job_id AND x.status = 'running'))
+                OR (NOT EXISTS (SELECT 1 FROM cw_runs x WHERE x.job_id = q.job_id AND x.status = 'running')
+                    -- Only a job's oldest queued run may start, so one claim (or two nodes at once) never starts two.
+                    AND NOT EXISTS (SELECT 1 FROM cw_runs y WHERE y.job_id = q.job_id AND y.status = 'queued'
+                                    AND (y.queued_at, y.id) < (q.queued_at, q.id))))
          ORDER BY q.queued_at, q.id
          LIMIT $2
          FOR UPDATE OF q SKIP LOCKED)
@@ -109,18 +117,38 @@ export class RunsRepository {
     );
   }
 
-  async setPid(runId: string, pid: number): Promise<void> {
-    await this.db.rows('UPDATE cw_runs SET pid = $2 WHERE id = $1', [runId, pid]);
+  /** Records the child's pid and its process identity (see processStartToken). */
+  async setPid(runId: string, pid: number, processStart: string | null): Promise<void> {
+    await this.db.rows('UPDATE cw_runs SET pid = $2, process_start = $3 WHERE id = $1', [runId, pid, processStart]);
   }
 
   /** Records how a running run ended. Returns null when the run was no longer running (e.g. reaped). */
-  async finish(runId: string, finish: RunFinish): Promise<RunRow | null> {
+  async finish(runId: string, finish: RunFinish, runner?: QueryRunner): Promise<RunRow | null> {
     return this.db.one<RunRow>(
       `UPDATE cw_runs r SET status = $2, finished_at = $3, duration_ms = $4, exit_code = $5, signal = $6,
          error = COALESCE($7, r.error), output_bytes = $8, output_dropped_bytes = $9, output_truncated = $10
        WHERE r.id = $1 AND r.status = 'running' RETURNING ${RUN_COLUMNS}`,
       [runId, finish.status, finish.finishedAt, finish.durationMs, finish.exitCode, finish.signal, finish.error,
         finish.outputBytes, finish.outputDroppedBytes, finish.outputTruncated],
+      runner,
+    );
+  }
+
+  /**
+   * Queues the retry of a run that failed, timed out or was abandoned: the same job, instant and
+   * params, attempt + 1, claimable after `delayMs`. The unique key on the parent makes it happen
+   * once, whichever node asks; returns null when the retry exists already.
+   */
+  async queueRetry(parent: RunRow, delayMs: number, runner?: QueryRunner): Promise<RunRow | null> {
+    return this.db.one<RunRow>(
+      `INSERT INTO cw_runs AS r (id, job_id, status, trigger, scheduled_for, not_before, attempt, params, triggered_by, parent_run_id)
+       SELECT $1, p.job_id, 'queued', 'retry', p.scheduled_for, now() + make_interval(secs => $3::double precision / 1000),
+              p.attempt + 1, p.params, p.triggered_by, p.id
+       FROM cw_runs p WHERE p.id = $2
+       ON CONFLICT (parent_run_id) WHERE trigger = 'retry' DO NOTHING
+       RETURNING ${RUN_COLUMNS}`,
+      [randomUUID(), parent.id, delayMs],
+      runner,
     );
   }
 
@@ -131,6 +159,33 @@ export class RunsRepository {
          cancel_requested_at = now(), cancel_requested_by = $2
        WHERE r.id = $1 AND r.status = 'queued' RETURNING ${RUN_COLUMNS}`,
       [runId, by, reason],
+    );
+  }
+
+  /**
+   * Overlap policy `replace`: `newRunId` takes the place of the job's other runs. Queued ones are
+   * cancelled at once; running ones get a cancel request (returned, so their nodes can be told).
+   */
+  async replaceActive(jobId: string, newRunId: string): Promise<RunRow[]> {
+    const reason = `replaced by run ${newRunId} (overlap policy replace)`;
+    await this.db.rows(
+      `UPDATE cw_runs SET status = 'cancelled', finished_at = now(), error = $3, cancel_requested_at = now(), cancel_requested_by = 'scheduler'
+       WHERE job_id = $1 AND status = 'queued' AND id <> $2`,
+      [jobId, newRunId, reason],
+    );
+    // The new run may be running already: an executor can claim it before this statement.
+    return this.db.rows<RunRow>(
+      `UPDATE cw_runs r SET cancel_requested_at = now(), cancel_requested_by = 'scheduler', error = $3
+       WHERE r.job_id = $1 AND r.status = 'running' AND r.id <> $2 AND r.cancel_requested_at IS NULL RETURNING ${RUN_COLUMNS}`,
+      [jobId, newRunId, reason],
+    );
+  }
+
+  /** Of the given running runs, those someone asked to cancel (a notification may have been lost). */
+  async findCancelRequested(runIds: string[]): Promise<RunRow[]> {
+    return this.db.rows<RunRow>(
+      `SELECT ${RUN_COLUMNS} FROM cw_runs r WHERE r.id = ANY($1::uuid[]) AND (r.cancel_requested_at IS NOT NULL OR r.status <> 'running')`,
+      [runIds],
     );
   }
 
@@ -171,5 +226,13 @@ export class RunsRepository {
   /** Runs of this node still marked running: after a crash restart there should be none. */
   async findRunningOnNode(nodeId: string): Promise<RunRow[]> {
     return this.db.rows<RunRow>(`SELECT ${RUN_COLUMNS} FROM cw_runs r WHERE r.node_id = $1 AND r.status = 'running'`, [nodeId]);
+  }
+
+  /** A job's queued and running runs, oldest first. */
+  async findActiveForJob(jobId: string): Promise<RunRow[]> {
+    return this.db.rows<RunRow>(
+      `SELECT ${RUN_COLUMNS} FROM cw_runs r WHERE r.job_id = $1 AND r.status IN ('queued', 'running') ORDER BY r.queued_at, r.id`,
+      [jobId],
+    );
   }
 }

@@ -1,3 +1,5 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { RUN_STATUSES, RUN_TRIGGERS } from './run.entity.js';
 import type { RunRow } from './runs.repository.js';
 
 /** A run as the API shows it. */
@@ -25,6 +27,9 @@ export interface RunView {
   cancelRequestedBy: string | null;
 }
 
+/** One run with what its child last reported on a `::progress <0-100> [note]` stdout line. */
+export type RunDetail = RunView & { progress: number | null; progressNote: string | null };
+
 const iso = (value: Date | null) => value?.toISOString() ?? null;
 
 export function runView(row: RunRow): RunView {
@@ -51,4 +56,44 @@ export function runView(row: RunRow): RunView {
     parentRunId: row.parentRunId,
     cancelRequestedBy: row.cancelRequestedBy,
   };
+}
+
+const nullable = (type: typeof String | typeof Number, description?: string) => ApiProperty({ type, nullable: true, description });
+
+/** The documented shape of `RunView` (OpenAPI). */
+export class RunResponse implements RunView {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty() jobId: string;
+  @ApiProperty({ enum: RUN_STATUSES }) status: string;
+  @ApiProperty({ enum: RUN_TRIGGERS }) trigger: string;
+  @nullable(String, 'The instant the run is for (ISO 8601).') scheduledFor: string | null;
+  @ApiProperty() queuedAt: string;
+  @nullable(String) startedAt: string | null;
+  @nullable(String) finishedAt: string | null;
+  @nullable(Number) durationMs: number | null;
+  @nullable(Number) exitCode: number | null;
+  @nullable(String, 'The signal that ended the process, e.g. SIGTERM.') signal: string | null;
+  @ApiProperty() attempt: number;
+  @nullable(String, 'Who queued it: a token subject, or "scheduler".') triggeredBy: string | null;
+  @nullable(String) nodeId: string | null;
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'Handed to the child as JOB_INPUT.' }) params: Record<string, unknown>;
+  @ApiProperty({ description: 'Bytes the child wrote, stored or not.' }) outputBytes: number;
+  @ApiProperty() outputDroppedBytes: number;
+  @ApiProperty() outputTruncated: boolean;
+  @nullable(String, 'Why it failed, was skipped, cancelled or abandoned.') error: string | null;
+  @nullable(String) parentRunId: string | null;
+  @nullable(String) cancelRequestedBy: string | null;
+}
+
+/** A page of runs, newest first (OpenAPI). */
+export class RunPageResponse {
+  @ApiProperty({ type: [RunResponse] }) items: RunResponse[];
+  @ApiProperty({ type: String, nullable: true, description: 'Pass as `cursor` for the next (older) page; null on the last.' }) nextCursor: string | null;
+}
+
+/** GET /api/cron/runs/:id (OpenAPI). */
+export class RunDetailResponse extends RunResponse {
+  @ApiProperty({ type: Number, nullable: true, description: 'The last `::progress <0-100> [note]` line the child printed on stdout.' })
+  progress: number | null;
+  @ApiProperty({ type: String, nullable: true }) progressNote: string | null;
 }

@@ -1,9 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Clock } from '../common/clock.js';
-import type { CatchupPolicy } from '../config/config.types.js';
+import type { CatchupPolicy, OverlapPolicy } from '../config/config.types.js';
 import { Notifier } from '../database/notifier.js';
 import { JobsRepository, type JobRow } from '../jobs/jobs.repository.js';
 import { MetricsService } from '../metrics/metrics.service.js';
+import { ClockCheck } from '../nodes/clock-check.js';
 import { RunsRepository } from '../runs/runs.repository.js';
 import { planCatchup } from './catchup.js';
 import { FireHeap } from './fire-heap.js';
@@ -15,6 +16,8 @@ const MAX_SLEEP_MS = 5_000;
 const MISFIRE_GRACE_MS = 5_000;
 /** Reload jobs changed by other nodes this often, in case a notification was lost. */
 const SYNC_INTERVAL_MS = 5_000;
+/** How often a node whose clock disagrees with the database's looks again. */
+const SKEWED_RECHECK_MS = 1_000;
 /** Jobs fired concurrently within one tick. */
 const FIRE_CONCURRENCY = 8;
 /** Instants within the misfire grace fired in one pass (a per-second job late by the grace has 5). */
@@ -25,6 +28,7 @@ interface ScheduledJob {
   spec: ScheduleSpec;
   anchor: Date;
   catchup: CatchupPolicy;
+  overlap: OverlapPolicy;
   catchupWindowMs: number;
   jitterMs: number;
 }
@@ -52,6 +56,7 @@ export class SchedulerService {
     private readonly runs: RunsRepository,
     private readonly notifier: Notifier,
     private readonly clock: Clock,
+    private readonly clockCheck: ClockCheck,
     private readonly metrics: MetricsService,
   ) {}
 
@@ -101,6 +106,7 @@ export class SchedulerService {
       // A job that never fired is anchored on its creation, so a restart does not reset an interval.
       anchor: new Date(row.anchorAt ?? row.createdAt),
       catchup: row.catchup,
+      overlap: row.overlap,
       catchupWindowMs: row.catchupWindowMs,
       jitterMs: row.jitterMs,
     };
@@ -124,7 +130,8 @@ export class SchedulerService {
     if (this.stopped || this.ticking) return;
     if (this.timer) clearTimeout(this.timer);
     const next = this.heap.peek();
-    const delay = next ? Math.min(Math.max(next.at - this.clock.now(), 0), MAX_SLEEP_MS) : MAX_SLEEP_MS;
+    // While the clock disagrees with the database's nothing fires; look again each second, not in a busy loop.
+    const delay = !this.clockCheck.agrees ? SKEWED_RECHECK_MS : next ? Math.min(Math.max(next.at - this.clock.now(), 0), MAX_SLEEP_MS) : MAX_SLEEP_MS;
     this.timer = setTimeout(() => {
       this.ticking = this.tick().finally(() => {
         this.ticking = null;
@@ -138,13 +145,14 @@ export class SchedulerService {
     try {
       const now = this.clock.now();
       this.lastTickAt = now;
+      if (!this.clockCheck.agrees) return;
       const due: ScheduledJob[] = [];
       while ((this.heap.peek()?.at ?? Number.POSITIVE_INFINITY) <= now) {
         const job = this.jobs.get(this.heap.pop()!.jobId);
         if (job) due.push(job);
       }
       await forEachConcurrently(due, FIRE_CONCURRENCY, (job) => this.fireDue(job));
-      if (now - this.lastSyncAt >= SYNC_INTERVAL_MS) await this.syncChanged(now);
+      if (now - this.lastSyncAt >= SYNC_INTERVAL_MS) await this.syncChanged(now).catch((error: Error) => this.logger.warn(`could not look for changed jobs: ${error.message}`));
     } catch (error) {
       this.logger.error(`scheduler tick failed: ${(error as Error).message}`, (error as Error).stack);
     }
@@ -174,12 +182,21 @@ export class SchedulerService {
   }
 
   private async fire(job: ScheduledJob, first: Date, last: Date, trigger: 'schedule' | 'catchup', skipReason: string | null) {
-    const run = await this.runs.fire({ jobId: job.id, scheduledFor: first, anchorTo: last, trigger, skipReason });
+    const run = await this.runs.fire({ jobId: job.id, scheduledFor: first, anchorTo: last, trigger, skipReason, maxClockSkewMs: this.clockCheck.maxSkewMs });
     job.anchor = last;
     if (!run) return;
     this.metrics.fire(job.id, run.status === 'queued' ? 'queued' : 'skipped');
     if (run.status === 'queued') this.notifier.publish('run.queued', { runId: run.id });
     else this.logger.log(`job ${job.id} instant ${first.toISOString()} skipped: ${run.error}`);
+    if (run.status === 'queued' && job.overlap === 'replace') await this.replaceActive(job.id, run.id);
+  }
+
+  /** Overlap policy `replace`: the new run waits (see claimQueued) while the ones it replaces are stopped. */
+  private async replaceActive(jobId: string, runId: string): Promise<void> {
+    for (const replaced of await this.runs.replaceActive(jobId, runId)) {
+      this.notifier.publish('run.cancel', { runId: replaced.id });
+      this.logger.log({ message: `run ${replaced.id} of job ${jobId} is being stopped: ${replaced.error}`, jobId, runId: replaced.id });
+    }
   }
 
   private async syncChanged(now: number): Promise<void> {

@@ -1,0 +1,40 @@
+import { readFileSync } from 'node:fs';
+
+/**
+ * A process's identity beyond its pid: `<boot id>:<start time>` from Linux's /proc. Pids are
+ * reused, so a node that finds an orphaned run after a crash kills its process group only when
+ * the process with that pid is still the one the run started. Null where /proc cannot tell
+ * (another OS, the process gone): then nothing is ever killed on the pid's word alone.
+ */
+export function processStartToken(pid: number): string | null {
+  const boot = bootId();
+  const started = startTicks(pid);
+  return boot && started ? `${boot}:${started}` : null;
+}
+
+/** The kernel's id for this boot; processes of an earlier boot can no longer exist. */
+export function bootId(): string | null {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether `pid` is still the process that `token` was taken from (a zombie not yet reaped still is: its pid is not free). */
+export function isSameProcess(pid: number, token: string | null): boolean {
+  if (!token || !Number.isInteger(pid) || pid <= 1) return false;
+  return processStartToken(pid) === token;
+}
+
+/** Field 22 (starttime) of /proc/<pid>/stat; the command name before it may hold spaces and ')'. */
+function startTicks(pid: number): string | null {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return null;
+  }
+  // What follows the name starts at field 3, so field 22 is index 19.
+  return text.slice(text.lastIndexOf(')') + 2).split(' ')[19] || null;
+}

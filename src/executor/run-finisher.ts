@@ -1,0 +1,64 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { QueryRunner } from 'typeorm';
+import { CONFIG } from '../config/config.module.js';
+import type { CronwardenConfig, RetryPolicy } from '../config/config.types.js';
+import { Database } from '../database/database.js';
+import { Notifier } from '../database/notifier.js';
+import { RunsRepository, type RunFinish, type RunRow } from '../runs/runs.repository.js';
+import { RETRIED_STATUSES, retryDelayMs } from './retry-policy.js';
+
+const NO_RETRIES: RetryPolicy = { max: 0, backoffMs: 0, factor: 1 };
+
+/** A run that ended, and the retry queued for it (if any). */
+export interface EndedRun {
+  run: RunRow;
+  retry: RunRow | null;
+}
+
+/**
+ * Ends runs and queues their retries in the same transaction, so that a node dying between the
+ * two cannot lose a retry; the unique key on a retry's parent makes it happen once across nodes.
+ */
+@Injectable()
+export class RunFinisher {
+  private readonly logger = new Logger('Run');
+
+  constructor(
+    @Inject(CONFIG) private readonly config: CronwardenConfig,
+    private readonly db: Database,
+    private readonly runs: RunsRepository,
+    private readonly notifier: Notifier,
+  ) {}
+
+  /**
+   * Records how a running run ended and, for a failure or timeout with retries left, queues its
+   * retry. Returns null when the run was no longer running (another node reaped it meanwhile).
+   */
+  async finish(runId: string, pipeline: string, finish: RunFinish): Promise<EndedRun | null> {
+    const ended = await this.db.transaction(async (runner) => {
+      const run = await this.runs.finish(runId, finish, runner);
+      return run ? { run, retry: await this.queueRetry(run, pipeline, runner) } : null;
+    });
+    if (ended) this.announce(ended);
+    return ended;
+  }
+
+  /** Queues the retry of a run that ended failed, timed out or abandoned, when its pipeline's retries allow one. */
+  async queueRetry(run: RunRow, pipeline: string, runner: QueryRunner): Promise<RunRow | null> {
+    if (!RETRIED_STATUSES.includes(run.status)) return null;
+    const delayMs = retryDelayMs(this.policyFor(pipeline), run.attempt);
+    return delayMs === null ? null : this.runs.queueRetry(run, delayMs, runner);
+  }
+
+  /** Wakes the executors for a retry (one with a backoff is claimed by the poll once it is due) and logs it. */
+  announce({ run, retry }: EndedRun): void {
+    if (!retry) return;
+    this.notifier.publish('run.queued', { runId: retry.id });
+    const at = retry.notBefore?.toISOString() ?? 'now';
+    this.logger.log({ message: `run ${run.id} of job ${run.jobId} ${run.status} on attempt ${run.attempt}: retry ${retry.id} (attempt ${retry.attempt}) queued for ${at}`, jobId: run.jobId, runId: retry.id, parentRunId: run.id, attempt: retry.attempt });
+  }
+
+  private policyFor(pipeline: string): RetryPolicy {
+    return this.config.pipelines.get(pipeline)?.retries ?? NO_RETRIES;
+  }
+}

@@ -1,0 +1,170 @@
+import { api, createTestStore, FIXTURES, startTestDaemon, token, waitFor, type TestDaemon, type TestStore } from '../support/daemon.js';
+import { testDatabaseKinds } from '../support/databases.js';
+
+const admin = token('ops', ['admin']);
+const alice = token('alice', ['user']);
+const bob = token('bob', ['user']);
+
+const yaml = `
+pipelines:
+  ok:
+    command: ["${FIXTURES}/exit-0.sh"]
+  sleepy:
+    command: ["${FIXTURES}/sleep.sh", "30"]
+    killGrace: 1s
+jobs:
+  nightly:
+    pipeline: ok
+    cron: "0 3 * * *"
+    timezone: Europe/Berlin
+`;
+
+describe.each(testDatabaseKinds())('the job API on %s', (kind) => {
+  let store: TestStore;
+  let daemon: TestDaemon;
+
+  beforeAll(async () => {
+    store = await createTestStore(kind);
+    daemon = await startTestDaemon(store, yaml);
+  });
+  afterAll(async () => {
+    await daemon?.close();
+    await store?.dispose();
+  });
+
+  const call = (method: string, path: string, as: string, body?: unknown) => api(daemon, method, path, { token: as, body });
+  const create = async (body: object, as = alice) => {
+    const response = await call('POST', '/api/cron/jobs', as, body);
+    expect(response.status).toBe(201);
+    return response.body;
+  };
+
+  it('creates, reads, lists, changes and deletes a job', async () => {
+    const created = await call('POST', '/api/cron/jobs', alice, {
+      id: 'report', name: 'Weekly report', pipeline: 'ok', cron: '0 6 * * 1', timezone: 'Europe/Berlin', params: { to: 'team' },
+    });
+    expect(created.status).toBe(201);
+    expect(created.headers.get('location')).toBe('/api/cron/jobs/report');
+    expect(created.body).toMatchObject({
+      id: 'report', name: 'Weekly report', pipeline: 'ok', cron: '0 6 * * 1', every: null, timezone: 'Europe/Berlin',
+      params: { to: 'team' }, overlap: 'skip', catchup: 'once', catchupWindow: '6h', jitter: '0ms', owner: 'alice', source: 'api', paused: false, lastRun: null,
+    });
+    expect(new Date(created.body.nextRunAt).getUTCDay()).toBe(1);
+
+    expect((await call('GET', '/api/cron/jobs/report', alice)).body).toEqual({ ...created.body, stats: expect.objectContaining({ runs: 0 }) });
+    const listed = (await call('GET', '/api/cron/jobs', alice)).body.map((job: { id: string }) => job.id);
+    expect(listed).toEqual(expect.arrayContaining(['report', 'nightly']));
+
+    const changed = await call('PATCH', '/api/cron/jobs/report', alice, { name: 'Daily report', every: '1d', params: { to: 'all' } });
+    expect(changed.status).toBe(200);
+    expect(changed.body).toMatchObject({ id: 'report', name: 'Daily report', cron: null, every: '1d', params: { to: 'all' }, owner: 'alice' });
+
+    expect((await call('DELETE', '/api/cron/jobs/report', alice)).status).toBe(204);
+    expect((await call('GET', '/api/cron/jobs/report', alice)).status).toBe(404);
+    expect((await call('GET', '/api/cron/jobs', alice)).body.map((job: { id: string }) => job.id)).not.toContain('report');
+    expect((await call('DELETE', '/api/cron/jobs/report', alice)).status).toBe(404);
+    // A deleted job's id may be used again.
+    expect((await call('POST', '/api/cron/jobs', alice, { id: 'report', pipeline: 'ok', every: '1h' })).status).toBe(201);
+  });
+
+  it('generates a slug id from the name when none is given', async () => {
+    const job = await create({ name: 'Clean up the Tmp dir!', pipeline: 'ok', every: '1h' });
+    expect(job.id).toMatch(/^clean-up-the-tmp-dir-[0-9a-f]{8}$/);
+    expect((await create({ pipeline: 'ok', every: '1h' })).id).toMatch(/^job-[0-9a-f]{8}$/);
+  });
+
+  it('fires on a changed cron expression without a restart', async () => {
+    const job = await create({ pipeline: 'ok', cron: '0 0 1 1 *', overlap: 'allow' });
+    const changed = await call('PATCH', `/api/cron/jobs/${job.id}`, alice, { cron: '* * * * * *' });
+    expect(changed.status).toBe(200);
+    expect(Date.parse(changed.body.nextRunAt) - Date.now()).toBeLessThan(2_000);
+    const run = await waitFor(async () => {
+      const { body } = await call('GET', `/api/cron/jobs/${job.id}/runs`, alice);
+      return body.items.find((item: { trigger: string; status: string }) => item.trigger === 'schedule' && item.status === 'succeeded');
+    }, 10_000, 'a scheduled run of the changed job');
+    expect(run.jobId).toBe(job.id);
+    expect((await call('DELETE', `/api/cron/jobs/${job.id}`, alice)).status).toBe(204);
+  });
+
+  it('stops firing a paused job and fires it again once resumed', async () => {
+    const job = await create({ pipeline: 'ok', cron: '* * * * * *', overlap: 'allow' });
+    expect((await call('POST', `/api/cron/jobs/${job.id}/pause`, alice, { note: 'quiet' })).body).toMatchObject({ paused: true, nextRunAt: null });
+    const countRuns = async () => (await call('GET', `/api/cron/jobs/${job.id}/runs?limit=500`, alice)).body.items.length as number;
+    const before = await countRuns();
+    const resumed = await call('POST', `/api/cron/jobs/${job.id}/resume`, alice);
+    expect(resumed.body.paused).toBe(false);
+    await waitFor(async () => (await countRuns()) > before, 10_000, 'a run after resume');
+    await call('DELETE', `/api/cron/jobs/${job.id}`, alice);
+  });
+
+  it('answers 409 to a duplicate id and to redefining, changing or deleting a config job', async () => {
+    await create({ id: 'dup', pipeline: 'ok', every: '1h' });
+    const duplicate = await call('POST', '/api/cron/jobs', bob, { id: 'dup', pipeline: 'ok', every: '1h' });
+    expect(duplicate).toMatchObject({ status: 409, body: { message: 'a job with id "dup" already exists' } });
+    const redefine = await call('POST', '/api/cron/jobs', admin, { id: 'nightly', pipeline: 'ok', every: '1h' });
+    expect(redefine.status).toBe(409);
+    expect(redefine.body.message).toMatch(/config file/);
+    const change = await call('PATCH', '/api/cron/jobs/nightly', admin, { name: 'renamed' });
+    expect(change.status).toBe(409);
+    expect(change.body.message).toMatch(/cannot be changed through the API .*only paused, resumed and triggered/);
+    expect((await call('DELETE', '/api/cron/jobs/nightly', admin)).status).toBe(409);
+    expect((await call('GET', '/api/cron/jobs/nightly', admin)).body.name).toBe('nightly');
+  });
+
+  it("hides another user's job behind 404 and lets users read but not change system jobs", async () => {
+    const job = await create({ pipeline: 'ok', every: '1h' });
+    for (const [method, path] of [['GET', ''], ['PATCH', ''], ['DELETE', ''], ['POST', '/pause'], ['POST', '/resume'], ['POST', '/trigger'], ['GET', '/runs']]) {
+      const response = await call(method, `/api/cron/jobs/${job.id}${path}`, bob, method === 'PATCH' ? { name: 'mine now' } : undefined);
+      expect([method, path, response.status]).toEqual([method, path, 404]);
+    }
+    expect((await call('GET', '/api/cron/jobs', bob)).body.map((row: { id: string }) => row.id)).not.toContain(job.id);
+    expect((await call('GET', '/api/cron/jobs/nightly', bob)).status).toBe(200);
+    expect((await call('PATCH', '/api/cron/jobs/nightly', bob, { name: 'x' })).status).toBe(403);
+    expect((await call('DELETE', '/api/cron/jobs/nightly', bob)).status).toBe(403);
+    expect((await call('POST', '/api/cron/jobs/nightly/pause', bob)).status).toBe(403);
+  });
+
+  it('lets an admin see and change every job and give a job to someone', async () => {
+    const job = await create({ pipeline: 'ok', every: '1h' });
+    expect((await call('GET', `/api/cron/jobs/${job.id}`, admin)).status).toBe(200);
+    expect((await call('PATCH', `/api/cron/jobs/${job.id}`, admin, { owner: 'bob' })).body.owner).toBe('bob');
+    expect((await call('GET', `/api/cron/jobs/${job.id}`, bob)).status).toBe(200);
+    expect((await call('GET', `/api/cron/jobs/${job.id}`, alice)).status).toBe(404);
+    const forCarol = await create({ pipeline: 'ok', every: '1h', owner: 'carol' }, admin);
+    expect(forCarol.owner).toBe('carol');
+    expect((await call('DELETE', `/api/cron/jobs/${forCarol.id}`, admin)).status).toBe(204);
+  });
+
+  it('keeps users from choosing an owner, and the system subject from owning API jobs', async () => {
+    const forBob = await call('POST', '/api/cron/jobs', alice, { pipeline: 'ok', every: '1h', owner: 'bob' });
+    expect(forBob.status).toBe(403);
+    expect((await call('POST', '/api/cron/jobs', alice, { pipeline: 'ok', every: '1h', owner: 'system' })).status).toBe(403);
+    expect((await call('POST', '/api/cron/jobs', token('system', ['user']), { pipeline: 'ok', every: '1h' })).status).toBe(403);
+    const own = await create({ pipeline: 'ok', every: '1h', owner: 'alice' });
+    expect((await call('PATCH', `/api/cron/jobs/${own.id}`, alice, { owner: 'bob' })).status).toBe(403);
+  });
+
+  it('filters the list by owner, paused state and pipeline', async () => {
+    const sleepy = await create({ pipeline: 'sleepy', every: '7h' }, bob);
+    await call('POST', `/api/cron/jobs/${sleepy.id}/pause`, bob);
+    const ids = async (query: string, as = admin) => (await call('GET', `/api/cron/jobs?${query}`, as)).body.map((job: { id: string }) => job.id);
+    expect(await ids('pipeline=sleepy')).toEqual([sleepy.id]);
+    expect(await ids('owner=bob&paused=true')).toEqual([sleepy.id]);
+    expect(await ids('owner=system')).toEqual(['nightly']);
+    expect(await ids('owner=bob', alice)).toEqual([]);
+    expect(await ids('paused=false')).not.toContain(sleepy.id);
+    expect((await call('GET', '/api/cron/jobs?paused=maybe', admin)).status).toBe(400);
+  });
+
+  it('cancels the runs of a deleted job, the running one included', async () => {
+    const job = await create({ pipeline: 'sleepy', every: '7h', overlap: 'allow' });
+    const first = (await call('POST', `/api/cron/jobs/${job.id}/trigger`, alice)).body;
+    await waitFor(async () => (await call('GET', `/api/cron/runs/${first.id}/output`, alice)).body.includes('ready'), 10_000, 'the run to start');
+    expect((await call('DELETE', `/api/cron/jobs/${job.id}`, alice)).status).toBe(204);
+    const ended = await waitFor(async () => {
+      const { body } = await call('GET', `/api/cron/runs/${first.id}`, alice);
+      return body.status === 'running' ? null : body;
+    }, 10_000, 'the run to be cancelled');
+    expect(ended).toMatchObject({ status: 'cancelled', cancelRequestedBy: 'alice' });
+  });
+});
