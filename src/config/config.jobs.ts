@@ -4,7 +4,7 @@ import { notifyTargets } from './config.notify.js';
 import type { CatchupPolicy, JobConfig, OverlapPolicy, PipelineConfig } from './config.types.js';
 import { boolean, duration, mapping, oneOf, type Parse, Section, show, text } from './config.section.js';
 
-const JOB_KEYS = ['name', 'pipeline', 'cron', 'every', 'timezone', 'params', 'overlap', 'catchup', 'catchupWindow', 'jitter', 'paused', 'notify'];
+const JOB_KEYS = ['name', 'pipeline', 'cron', 'every', 'timezone', 'params', 'overlap', 'catchup', 'catchupWindow', 'jitter', 'paused', 'notify', 'expectSuccessWithin'];
 const OVERLAP_POLICIES: readonly OverlapPolicy[] = ['skip', 'queue', 'allow', 'replace'];
 const CATCHUP_POLICIES: readonly CatchupPolicy[] = ['skip', 'once', 'all'];
 
@@ -33,6 +33,7 @@ export function readJob(section: Section, id: string, pipelines: Map<string, Pip
     // in the database (pause/resume through the API) and survives restarts, so editing this changes nothing.
     paused: section.read('paused', false, boolean),
     notify: section.read('notify', [], notifyTargets),
+    expectSuccessWithinMs: section.read<number | null>('expectSuccessWithin', null, duration(1_000)),
   };
 }
 

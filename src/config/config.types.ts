@@ -58,6 +58,8 @@ export interface JobConfig {
   catchupWindowMs: number;
   jitterMs: number;
   paused: boolean;
+  /** How long the job may go without a success before it counts as late; null: twice its period. */
+  expectSuccessWithinMs: number | null;
   /** Webhooks for this job's runs, besides its pipeline's. */
   notify: NotifyTarget[];
 }

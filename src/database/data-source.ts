@@ -9,6 +9,7 @@ import { RunEntity } from '../runs/run.entity.js';
 import { InitialSchema1764000000000 } from './migrations/1764000000000-initial-schema.js';
 import { AuditLog1764000001000 } from './migrations/1764000001000-audit-log.js';
 import { Notifications1764000003000 } from './migrations/1764000003000-notifications.js';
+import { JobFreshness1764000004000 } from './migrations/1764000004000-job-freshness.js';
 import { ClusterSafety1764000002000 } from './migrations/1764000002000-cluster-safety.js';
 
 /** Where the daemon's database is: a PostgreSQL URL, or the embedded sidecar's socket. */
@@ -17,7 +18,7 @@ export type DatabaseTarget =
   | { kind: 'pglite'; connection: { host: string; port: number; user: string; database: string } };
 
 export const ENTITIES = [JobEntity, RunEntity, RunOutputEntity, NodeEntity, NotificationEntity, AuditEntity];
-export const MIGRATIONS = [InitialSchema1764000000000, AuditLog1764000001000, ClusterSafety1764000002000, Notifications1764000003000];
+export const MIGRATIONS = [InitialSchema1764000000000, AuditLog1764000001000, ClusterSafety1764000002000, Notifications1764000003000, JobFreshness1764000004000];
 
 const MIGRATION_LOCK_KEY = 0x63726f6e; // "cron"
 const PG_INT8 = 20;

@@ -21,6 +21,8 @@ export class JobEntity {
   @Column('text') source: 'config' | 'api';
   /** False for a config job that was removed from the file: kept with its history, never fired. */
   @Column('boolean', { default: true }) enabled: boolean;
+  /** How long the job may go without a success before it is `late`; null: twice its period. */
+  @Column('bigint', { name: 'expect_success_within_ms', nullable: true }) expectSuccessWithinMs: number | null;
   @Column('boolean', { default: false }) paused: boolean;
   @Column('text', { name: 'pause_note', nullable: true }) pauseNote: string | null;
   @Column('text', { name: 'paused_by', nullable: true }) pausedBy: string | null;

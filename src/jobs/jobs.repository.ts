@@ -19,7 +19,7 @@ const JOB_COLUMNS = `
   j.id, j.name, j.pipeline, j.cron, j.every_ms AS "everyMs", j.timezone, j.params, j.overlap, j.catchup,
   j.catchup_window_ms AS "catchupWindowMs", j.jitter_ms AS "jitterMs", j.owner, j.source, j.enabled, j.paused,
   j.pause_note AS "pauseNote", j.paused_by AS "pausedBy", j.paused_at AS "pausedAt", j.anchor_at AS "anchorAt",
-  j.version, j.created_at AS "createdAt", j.updated_at AS "updatedAt"`;
+  j.version, j.created_at AS "createdAt", j.updated_at AS "updatedAt", j.expect_success_within_ms AS "expectSuccessWithinMs"`;
 
 /** SQL for `cw_jobs`. */
 @Injectable()
@@ -34,17 +34,17 @@ export class JobsRepository {
   async upsertConfigJob(job: JobConfig): Promise<JobRow | null> {
     return this.db.one<JobRow>(
       `INSERT INTO cw_jobs AS j (id, name, pipeline, cron, every_ms, timezone, params, overlap, catchup,
-         catchup_window_ms, jitter_ms, owner, source, paused)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'system', 'config', $12)
+         catchup_window_ms, jitter_ms, owner, source, paused, expect_success_within_ms)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'system', 'config', $12, $13)
        ON CONFLICT (id) DO UPDATE SET
          name = EXCLUDED.name, pipeline = EXCLUDED.pipeline, cron = EXCLUDED.cron, every_ms = EXCLUDED.every_ms,
          timezone = EXCLUDED.timezone, params = EXCLUDED.params, overlap = EXCLUDED.overlap,
          catchup = EXCLUDED.catchup, catchup_window_ms = EXCLUDED.catchup_window_ms, jitter_ms = EXCLUDED.jitter_ms,
-         enabled = true, version = j.version + 1, updated_at = now()
+         expect_success_within_ms = EXCLUDED.expect_success_within_ms, enabled = true, version = j.version + 1, updated_at = now()
        WHERE j.source = 'config'
        RETURNING ${JOB_COLUMNS}`,
       [job.id, job.name, job.pipeline, job.cron, job.everyMs, job.timezone, JSON.stringify(job.params), job.overlap,
-        job.catchup, job.catchupWindowMs, job.jitterMs, job.paused],
+        job.catchup, job.catchupWindowMs, job.jitterMs, job.paused, job.expectSuccessWithinMs],
     );
   }
 

@@ -49,9 +49,10 @@ export class JobsService {
 
   async list(caller: Caller, filter: { owner?: string; paused?: boolean; pipeline?: string }): Promise<JobView[]> {
     const rows = await this.jobs.list({ visibleTo: caller.isAdmin ? null : caller.sub, ...filter });
-    const lastRuns = await this.runs.lastRuns(rows.map((row) => row.id));
+    const ids = rows.map((row) => row.id);
+    const [lastRuns, freshness] = [await this.runs.lastRuns(ids), await this.runs.freshness(ids)];
     const now = new Date(this.clock.now());
-    return rows.map((row) => jobView(row, lastRuns.get(row.id) ?? null, now));
+    return rows.map((row) => jobView(row, lastRuns.get(row.id) ?? null, now, freshness.get(row.id)));
   }
 
   /** One job, with statistics over its latest runs. */
@@ -177,7 +178,7 @@ export class JobsService {
   }
 
   private async view(row: JobRow): Promise<JobView> {
-    const lastRuns = await this.runs.lastRuns([row.id]);
-    return jobView(row, lastRuns.get(row.id) ?? null, new Date(this.clock.now()));
+    const [lastRuns, freshness] = [await this.runs.lastRuns([row.id]), await this.runs.freshness([row.id])];
+    return jobView(row, lastRuns.get(row.id) ?? null, new Date(this.clock.now()), freshness.get(row.id));
   }
 }

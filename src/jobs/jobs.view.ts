@@ -1,4 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { freshnessLimitMs, jobHealth, type JobHealth } from './job-health.js';
+import type { Freshness } from '../runs/runs.repository.js';
 import { formatDuration } from '../config/durations.js';
 import { nextFireAfter } from '../scheduler/schedule.js';
 import type { RunRow } from '../runs/runs.repository.js';
@@ -27,12 +29,22 @@ export interface JobView {
   source: string;
   nextRunAt: string | null;
   lastRun: RunView | null;
+  /** The dead-man's switch: ok, late (no success within expectSuccessWithin) or failing (the latest finished run failed). */
+  health: JobHealth;
+  lastSuccessAt: string | null;
+  expectSuccessWithin: string | null;
   createdAt: string;
   updatedAt: string;
 }
 
 /** Maps a row to the API shape; `nextRunAt` comes from the schedule and the persisted anchor. */
-export function jobView(row: JobRow, lastRun: RunRow | null, now: Date): JobView {
+export function jobView(row: JobRow, lastRun: RunRow | null, now: Date, freshness: Freshness | undefined): JobView {
+  const spec = { cron: row.cron, everyMs: row.everyMs, timezone: row.timezone };
+  const limitMs = freshnessLimitMs(spec, row.expectSuccessWithinMs, now);
+  const health = jobHealth({
+    paused: row.paused, createdAt: row.createdAt, lastSuccessAt: freshness?.lastSuccessAt ?? null,
+    lastFinishedStatus: freshness?.lastFinishedStatus ?? null, limitMs, now,
+  });
   return {
     id: row.id,
     name: row.name,
@@ -53,6 +65,9 @@ export function jobView(row: JobRow, lastRun: RunRow | null, now: Date): JobView
     source: row.source,
     nextRunAt: row.paused || !row.enabled ? null : nextRunAt(row, now),
     lastRun: lastRun ? runView(lastRun) : null,
+    health,
+    lastSuccessAt: freshness?.lastSuccessAt?.toISOString() ?? null,
+    expectSuccessWithin: limitMs === null ? null : formatDuration(limitMs),
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };
@@ -89,6 +104,9 @@ export class JobResponse implements JobView {
   @ApiProperty({ enum: ['config', 'api'] }) source: string;
   @nullableText('The next scheduled instant; null while paused.') nextRunAt: string | null;
   @ApiProperty({ type: RunResponse, nullable: true, description: 'The latest run that was not skipped.' }) lastRun: RunView | null;
+  @ApiProperty({ enum: ['ok', 'late', 'failing'], description: 'failing: the latest finished run failed; late: no success within expectSuccessWithin.' }) health: JobHealth;
+  @nullableText('When the job last succeeded.') lastSuccessAt: string | null;
+  @nullableText('How long the job may go without a success (default: twice its period).') expectSuccessWithin: string | null;
   @ApiProperty() createdAt: string;
   @ApiProperty() updatedAt: string;
 }

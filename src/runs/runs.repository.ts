@@ -17,6 +17,11 @@ export const RUN_COLUMNS = `
   r.cancel_requested_at AS "cancelRequestedAt", r.cancel_requested_by AS "cancelRequestedBy",
   r.process_start AS "processStart"`;
 
+export interface Freshness {
+  lastSuccessAt: Date | null;
+  lastFinishedStatus: string | null;
+}
+
 export interface FireRequest {
   jobId: string;
   /** The instant the run is for; the unique key with the job. */
@@ -221,6 +226,20 @@ export class RunsRepository {
       [jobIds],
     );
     return new Map(rows.map((row) => [row.jobId, row]));
+  }
+
+  /** Per job: when it last succeeded and how its latest finished run ended (for the job's health). */
+  async freshness(jobIds: string[]): Promise<Map<string, Freshness>> {
+    const rows = await this.db.rows<Freshness & { jobId: string }>(
+      `SELECT ids.job_id AS "jobId",
+         (SELECT s.finished_at FROM cw_runs s WHERE s.job_id = ids.job_id AND s.status = 'succeeded'
+          ORDER BY s.queued_at DESC, s.id DESC LIMIT 1) AS "lastSuccessAt",
+         (SELECT f.status FROM cw_runs f WHERE f.job_id = ids.job_id AND f.status IN ('succeeded', 'failed', 'timed_out', 'abandoned')
+          ORDER BY f.queued_at DESC, f.id DESC LIMIT 1) AS "lastFinishedStatus"
+       FROM unnest($1::text[]) AS ids(job_id)`,
+      [jobIds],
+    );
+    return new Map(rows.map(({ jobId, ...freshness }) => [jobId, freshness]));
   }
 
   /** Runs of this node still marked running: after a crash restart there should be none. */
