@@ -18,6 +18,7 @@ import { Database } from './database/database.js';
 import { Notifier } from './database/notifier.js';
 import { ExecutorService } from './executor/executor.service.js';
 import { ProcessRunner } from './executor/process-runner.js';
+import { ResourceSampler } from './executor/resource-sampler.js';
 import { RunFinisher } from './executor/run-finisher.js';
 import { RunRecorder } from './executor/run-recorder.js';
 import { HealthController } from './health/health.controller.js';
@@ -102,6 +103,7 @@ export class AppModule implements NestModule {
         RunRecorder,
         RunFinisher,
         ProcessRunner,
+        ResourceSampler,
         NodesService,
         NodesRepository,
         ReaperService,

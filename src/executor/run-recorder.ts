@@ -5,6 +5,7 @@ import type { CronwardenConfig, PipelineConfig } from '../config/config.types.js
 import { Notifier } from '../database/notifier.js';
 import { DaemonEnvironment } from '../nodes/node-identity.js';
 import { MetricsService } from '../metrics/metrics.service.js';
+import { ResourceSampler, type ResourceUse } from './resource-sampler.js';
 import { RunOutputRepository, type OutputDelta } from '../runs/run-output.repository.js';
 import { RunsRepository, type ClaimedRun, type RunFinish } from '../runs/runs.repository.js';
 import { buildChildEnv } from './child-env.js';
@@ -32,6 +33,7 @@ export class RunRecorder {
     private readonly notifier: Notifier,
     private readonly daemonEnv: DaemonEnvironment,
     private readonly metrics: MetricsService,
+    private readonly sampler: ResourceSampler,
     private readonly finisher: RunFinisher,
   ) {}
 
@@ -45,10 +47,12 @@ export class RunRecorder {
     const capture = new OutputCapture(pipeline.maxOutputBytes);
     const flusher = new OutputFlusher(run.id, capture, this.output);
     const timer = setInterval(() => void flusher.flush(), OUTPUT_FLUSH_MS);
+    let stopSampling: (() => ResourceUse) | undefined;
     const result = await this.runner.run(this.spec(run, pipeline), {
       signal,
       output: capture,
       onSpawn: (pid) => {
+        stopSampling = this.sampler.track(pid);
         this.metrics.runStarted(run.jobId, run.trigger, run.scheduledFor, new Date());
         void this.runs.setPid(run.id, pid, processStartToken(pid)).catch(() => undefined);
       },
@@ -65,6 +69,7 @@ export class RunRecorder {
       outputBytes: capture.totalBytes,
       outputDroppedBytes: capture.droppedBytes,
       outputTruncated: capture.truncated,
+      ...(stopSampling?.() ?? {}),
     });
   }
 

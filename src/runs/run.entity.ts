@@ -50,4 +50,8 @@ export class RunEntity {
   @Column('uuid', { name: 'parent_run_id', nullable: true }) parentRunId: string | null;
   @Column('timestamptz', { name: 'cancel_requested_at', nullable: true }) cancelRequestedAt: Date | null;
   @Column('text', { name: 'cancel_requested_by', nullable: true }) cancelRequestedBy: string | null;
+  /** Peak resident memory of the run's process group, sampled from /proc. */
+  @Column('bigint', { name: 'peak_rss_bytes', nullable: true }) peakRssBytes: number | null;
+  /** CPU seconds (user + system) of the run's process group, sampled from /proc. */
+  @Column('double precision', { name: 'cpu_seconds', nullable: true }) cpuSeconds: number | null;
 }

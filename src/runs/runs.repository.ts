@@ -15,7 +15,7 @@ export const RUN_COLUMNS = `
   r.params, r.output_bytes AS "outputBytes", r.output_dropped_bytes AS "outputDroppedBytes",
   r.output_truncated AS "outputTruncated", r.error, r.parent_run_id AS "parentRunId",
   r.cancel_requested_at AS "cancelRequestedAt", r.cancel_requested_by AS "cancelRequestedBy",
-  r.process_start AS "processStart"`;
+  r.process_start AS "processStart", r.peak_rss_bytes AS "peakRssBytes", r.cpu_seconds AS "cpuSeconds"`;
 
 export interface Freshness {
   lastSuccessAt: Date | null;
@@ -45,6 +45,9 @@ export interface RunFinish {
   outputBytes: number;
   outputDroppedBytes: number;
   outputTruncated: boolean;
+  /** Sampled from /proc while the run ran; null when nothing was sampled (e.g. the program never started). */
+  peakRssBytes?: number | null;
+  cpuSeconds?: number | null;
 }
 
 /** SQL for `cw_runs`. */
@@ -131,10 +134,11 @@ export class RunsRepository {
   async finish(runId: string, finish: RunFinish, runner?: QueryRunner): Promise<RunRow | null> {
     return this.db.one<RunRow>(
       `UPDATE cw_runs r SET status = $2, finished_at = $3, duration_ms = $4, exit_code = $5, signal = $6,
-         error = COALESCE($7, r.error), output_bytes = $8, output_dropped_bytes = $9, output_truncated = $10
+         error = COALESCE($7, r.error), output_bytes = $8, output_dropped_bytes = $9, output_truncated = $10,
+         peak_rss_bytes = $11, cpu_seconds = $12
        WHERE r.id = $1 AND r.status = 'running' RETURNING ${RUN_COLUMNS}`,
       [runId, finish.status, finish.finishedAt, finish.durationMs, finish.exitCode, finish.signal, finish.error,
-        finish.outputBytes, finish.outputDroppedBytes, finish.outputTruncated],
+        finish.outputBytes, finish.outputDroppedBytes, finish.outputTruncated, finish.peakRssBytes ?? null, finish.cpuSeconds ?? null],
       runner,
     );
   }

@@ -25,6 +25,8 @@ export interface RunView {
   error: string | null;
   parentRunId: string | null;
   cancelRequestedBy: string | null;
+  peakRssBytes: number | null;
+  cpuSeconds: number | null;
 }
 
 /** One run with what its child last reported on a `::progress <0-100> [note]` stdout line. */
@@ -55,6 +57,8 @@ export function runView(row: RunRow): RunView {
     error: row.error,
     parentRunId: row.parentRunId,
     cancelRequestedBy: row.cancelRequestedBy,
+    peakRssBytes: row.peakRssBytes,
+    cpuSeconds: row.cpuSeconds,
   };
 }
 
@@ -83,6 +87,8 @@ export class RunResponse implements RunView {
   @nullable(String, 'Why it failed, was skipped, cancelled or abandoned.') error: string | null;
   @nullable(String) parentRunId: string | null;
   @nullable(String) cancelRequestedBy: string | null;
+  @nullable(Number, "Peak resident memory of the run's processes, sampled every 500 ms.") peakRssBytes: number | null;
+  @nullable(Number, "CPU seconds (user + system) of the run's processes, sampled every 500 ms.") cpuSeconds: number | null;
 }
 
 /** A page of runs, newest first (OpenAPI). */

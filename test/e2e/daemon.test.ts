@@ -24,6 +24,8 @@ pipelines:
     maxOutputBytes: 1MiB
   env:
     command: ["${FIXTURES}/echo-env.sh"]
+  hog:
+    command: ["node", "${FIXTURES}/hog.mjs", "1.5"]
 jobs:
   main_pipeline_v2:
     name: Main Video Pipeline (main_v2)
@@ -36,6 +38,7 @@ jobs:
   slow: { pipeline: slow, every: 5h }
   flood: { pipeline: flood, every: 5h }
   env: { pipeline: env, every: 5h }
+  hog: { pipeline: hog, every: 5h }
 `;
 
 describe.each(testDatabaseKinds())('the daemon on %s', (kind) => {
@@ -121,6 +124,13 @@ describe.each(testDatabaseKinds())('the daemon on %s', (kind) => {
     expect(output).toContain('CRONWARDEN_JOB_ID=env');
     expect(output).toContain('CRONWARDEN_TRIGGER=manual');
     expect(output).toContain('JOB_INPUT={"answer":42}');
+  });
+
+  it("records the peak memory and CPU time of the run's processes", async () => {
+    const done = await finished((await trigger('hog')).id);
+    expect(done.status).toBe('succeeded');
+    expect(done.peakRssBytes).toBeGreaterThan(100 * 1024 * 1024);
+    expect(done.cpuSeconds).toBeGreaterThan(0.5);
   });
 
   it('keeps a user from pausing or triggering the system job (403) but lets an admin', async () => {
