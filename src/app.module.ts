@@ -53,6 +53,7 @@ import { SchedulerService } from './scheduler/scheduler.service.js';
 import { StatsController } from './stats/stats.controller.js';
 import { StatsRepository } from './stats/stats.repository.js';
 import { StatsService } from './stats/stats.service.js';
+import { UiController } from './ui/ui.controller.js';
 
 /** What the daemon built before Nest starts: the config, the connected database, who it is. */
 export interface AppParts {
@@ -74,7 +75,7 @@ export class AppModule implements NestModule {
     return {
       module: AppModule,
       imports: [ConfigModule.forRoot(parts.config), AuthModule, TerminusModule, ScheduleModule.forRoot()],
-      controllers: [JobsController, RunsController, HealthController, MetricsController, NotificationsController, NodesController, PreviewController, PipelinesController, AuditController, StatsController],
+      controllers: [JobsController, RunsController, HealthController, MetricsController, NotificationsController, NodesController, PreviewController, PipelinesController, AuditController, StatsController, UiController],
       providers: [
         { provide: Database, useValue: parts.database },
         { provide: DataSource, useValue: parts.database.dataSource },

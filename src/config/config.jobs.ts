@@ -1,10 +1,11 @@
 /** The `jobs:` part of the file: schedules that run a pipeline, and their policies. */
 import { Cron } from 'croner';
 import { notifyTargets } from './config.notify.js';
+import { readRetries } from './config.pipelines.js';
 import type { CatchupPolicy, JobConfig, OverlapPolicy, PipelineConfig } from './config.types.js';
-import { boolean, duration, mapping, oneOf, type Parse, Section, show, text } from './config.section.js';
+import { boolean, duration, mapping, oneOf, type Parse, Section, show, stringList, text } from './config.section.js';
 
-const JOB_KEYS = ['name', 'pipeline', 'cron', 'every', 'timezone', 'params', 'overlap', 'catchup', 'catchupWindow', 'jitter', 'paused', 'notify', 'expectSuccessWithin'];
+const JOB_KEYS = ['name', 'pipeline', 'cron', 'every', 'timezone', 'params', 'overlap', 'catchup', 'catchupWindow', 'jitter', 'paused', 'notify', 'expectSuccessWithin', 'retries', 'onSuccess', 'onFailure'];
 const OVERLAP_POLICIES: readonly OverlapPolicy[] = ['skip', 'queue', 'allow', 'replace'];
 const CATCHUP_POLICIES: readonly CatchupPolicy[] = ['skip', 'once', 'all'];
 
@@ -34,6 +35,9 @@ export function readJob(section: Section, id: string, pipelines: Map<string, Pip
     paused: section.read('paused', false, boolean),
     notify: section.read('notify', [], notifyTargets),
     expectSuccessWithinMs: section.read<number | null>('expectSuccessWithin', null, duration(1_000)),
+    retries: section.isSet('retries') ? readRetries(section) : null,
+    onSuccess: section.read('onSuccess', [], stringList()),
+    onFailure: section.read('onFailure', [], stringList()),
   };
 }
 

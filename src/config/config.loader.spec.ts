@@ -50,7 +50,7 @@ describe('loadConfig', () => {
     });
     expect(config.jobs.get('main_pipeline_v2')).toEqual({
       id: 'main_pipeline_v2', name: 'Main Video Pipeline (main_v2)', pipeline: 'main', cron: null, everyMs: 5 * 3_600_000,
-      timezone: 'UTC', params: {}, overlap: 'skip', catchup: 'once', catchupWindowMs: 6 * 3_600_000, jitterMs: 0, paused: false, notify: [], expectSuccessWithinMs: null,
+      timezone: 'UTC', params: {}, overlap: 'skip', catchup: 'once', catchupWindowMs: 6 * 3_600_000, jitterMs: 0, paused: false, notify: [], expectSuccessWithinMs: null, retries: null, onSuccess: [], onFailure: [],
     });
   });
 
@@ -99,6 +99,7 @@ describe('loadConfig', () => {
     ['a cwd that does not exist', `${PIPELINE}    cwd: nowhere\n`, 'pipelines.main.cwd', /^"nowhere": no directory \/.*\/nowhere$/],
     ['a webhook that is not http(s)', `${PIPELINE}    notify: [{ url: "ftp://x/y" }]\n`, 'pipelines.main.notify', 'item 1: url must be http or https, not ftp:'],
     ['a webhook event that does not exist', `${PIPELINE}jobs:\n  j:\n    pipeline: main\n    every: 1h\n    notify: [{ url: "https://x/y", on: [exploded] }]\n`, 'jobs.j.notify', 'item 1: on: "exploded" is not one of failed, timed_out, abandoned, cancelled, succeeded, recovered'],
+    ['a chain to a job that does not exist', `${PIPELINE}jobs:\n  j:\n    pipeline: main\n    every: 1h\n    onSuccess: [nope]\n`, 'jobs.j.onSuccess', '"nope" is not a job defined under jobs'],
     ['a node timeout shorter than two heartbeats', 'daemon:\n  heartbeatInterval: 20s\n', 'daemon.nodeTimeout', '30s must be at least twice heartbeatInterval (20s)'],
     ['a top level that is not a mapping', '- main\n', '', 'must be a mapping'],
   ])('reports %s at its key path', (_, yaml, path, message) => {

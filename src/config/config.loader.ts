@@ -63,9 +63,20 @@ export function loadConfig(options: LoadConfigOptions): CronwardenConfig {
   const daemon = readDaemon(root.section('daemon'));
   const pipelines = readEntries(root.section('pipelines'), 'pipeline', (section, id) => readPipeline(section, id, cwd));
   const jobs = readEntries(root.section('jobs'), 'job', (section, id) => readJob(section, id, pipelines));
+  checkChains(jobs, problems);
   const env = readEnv(options.env, cwd, problems);
   if (problems.length > 0) throw new ConfigError(file, problems);
   return { file, daemon, pipelines, jobs, env };
+}
+
+/** onSuccess/onFailure must name jobs of the same file. */
+function checkChains(jobs: Map<string, JobConfig>, problems: ConfigProblem[]): void {
+  for (const job of jobs.values()) {
+    for (const key of ['onSuccess', 'onFailure'] as const) {
+      const unknown = job[key].filter((id) => !jobs.has(id));
+      if (unknown.length > 0) problems.push({ path: `jobs.${job.id}.${key}`, message: `${unknown.map((id) => `"${id}"`).join(', ')} is not a job defined under jobs` });
+    }
+  }
 }
 
 /** The file's YAML as plain values; a missing file or a syntax error is one problem, and `undefined`. */

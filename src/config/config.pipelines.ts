@@ -77,7 +77,8 @@ function readEnvMap(section: Section): Record<string, string> {
 }
 
 /** `retries: 3` means `{max: 3}`; otherwise a mapping of `max`, `backoff` and `factor`. */
-function readRetries(section: Section): RetryPolicy {
+/** `retries: N` or `retries: { max, backoff, factor }` (pipelines and jobs). */
+export function readRetries(section: Section): RetryPolicy {
   const defaults: RetryPolicy = { max: 0, backoffMs: 30_000, factor: 2 };
   if (!section.isSet('retries')) return defaults;
   if (!isPlainObject(section.values.retries)) return { ...defaults, max: section.read('retries', 0, integer(0, 100)) };

@@ -58,6 +58,12 @@ export interface JobConfig {
   catchupWindowMs: number;
   jitterMs: number;
   paused: boolean;
+  /** Overrides the pipeline's retry policy for this job; null: the pipeline's. */
+  retries: RetryPolicy | null;
+  /** Jobs queued (trigger `chain`) once when a run of this job succeeds… */
+  onSuccess: string[];
+  /** …or finally fails (failed, timed out or abandoned with no retry left). */
+  onFailure: string[];
   /** How long the job may go without a success before it counts as late; null: twice its period. */
   expectSuccessWithinMs: number | null;
   /** Webhooks for this job's runs, besides its pipeline's. */

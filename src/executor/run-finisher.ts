@@ -9,10 +9,11 @@ import { RETRIED_STATUSES, retryDelayMs } from './retry-policy.js';
 
 const NO_RETRIES: RetryPolicy = { max: 0, backoffMs: 0, factor: 1 };
 
-/** A run that ended, and the retry queued for it (if any). */
+/** A run that ended, the retry queued for it (if any) and the runs of the jobs it chains to. */
 export interface EndedRun {
   run: RunRow;
   retry: RunRow | null;
+  chained: RunRow[];
 }
 
 /**
@@ -37,21 +38,41 @@ export class RunFinisher {
   async finish(runId: string, pipeline: string, finish: RunFinish): Promise<EndedRun | null> {
     const ended = await this.db.transaction(async (runner) => {
       const run = await this.runs.finish(runId, finish, runner);
-      return run ? { run, retry: await this.queueRetry(run, pipeline, runner) } : null;
+      return run ? { run, ...(await this.queueFollowUps(run, pipeline, runner)) } : null;
     });
     if (ended) this.announce(ended);
     return ended;
   }
 
-  /** Queues the retry of a run that ended failed, timed out or abandoned, when its pipeline's retries allow one. */
-  async queueRetry(run: RunRow, pipeline: string, runner: QueryRunner): Promise<RunRow | null> {
+  /**
+   * What follows a run that ended: its retry when it failed, timed out or was abandoned with
+   * retries left (the job's policy, else its pipeline's), and the runs of the jobs it chains to:
+   * `onSuccess` after a success, `onFailure` after a failure with no retry left.
+   */
+  async queueFollowUps(run: RunRow, pipeline: string, runner: QueryRunner): Promise<Omit<EndedRun, 'run'>> {
+    const retry = await this.queueRetry(run, pipeline, runner);
+    const job = this.config.jobs.get(run.jobId);
+    const targets = run.status === 'succeeded' ? job?.onSuccess : RETRIED_STATUSES.includes(run.status) && !retry ? job?.onFailure : [];
+    const chained: RunRow[] = [];
+    for (const jobId of targets ?? []) {
+      const chainedRun = await this.runs.queueChained(run, jobId, runner);
+      if (chainedRun) chained.push(chainedRun);
+    }
+    return { retry, chained };
+  }
+
+  private async queueRetry(run: RunRow, pipeline: string, runner: QueryRunner): Promise<RunRow | null> {
     if (!RETRIED_STATUSES.includes(run.status)) return null;
-    const delayMs = retryDelayMs(this.policyFor(pipeline), run.attempt);
+    const delayMs = retryDelayMs(this.config.jobs.get(run.jobId)?.retries ?? this.policyFor(pipeline), run.attempt);
     return delayMs === null ? null : this.runs.queueRetry(run, delayMs, runner);
   }
 
-  /** Wakes the executors for a retry (one with a backoff is claimed by the poll once it is due) and logs it. */
-  announce({ run, retry }: EndedRun): void {
+  /** Wakes the executors for a retry or chained runs (one with a backoff is claimed by the poll once it is due) and logs it. */
+  announce({ run, retry, chained }: EndedRun): void {
+    for (const next of chained.filter((c) => c.status === 'queued')) {
+      this.notifier.publish('run.queued', { runId: next.id });
+      this.logger.log({ message: `run ${run.id} of job ${run.jobId} ${run.status}: chained run ${next.id} of job ${next.jobId} queued`, jobId: next.jobId, runId: next.id, parentRunId: run.id });
+    }
     if (!retry) return;
     this.notifier.publish('run.queued', { runId: retry.id });
     const at = retry.notBefore?.toISOString() ?? 'now';

@@ -80,13 +80,13 @@ export class ReaperService {
     const ended = await this.db.transaction(async (runner) => {
       const runs = await this.reaper.abandonRunsOfDeadNodes(this.config.daemon.nodeTimeoutMs, this.node.id, runner);
       const withRetries = [];
-      for (const run of runs) withRetries.push({ run, retry: await this.finisher.queueRetry(run, run.pipeline, runner) });
+      for (const run of runs) withRetries.push({ run, ...(await this.finisher.queueFollowUps(run, run.pipeline, runner)) });
       return withRetries;
     });
-    for (const { run, retry } of ended) {
+    for (const { run, retry, chained } of ended) {
       this.logger.warn({ message: `run ${run.id} of job ${run.jobId} abandoned: ${run.error}`, jobId: run.jobId, runId: run.id, status: 'abandoned' });
       this.notifier.publish('run.finished', { runId: run.id, status: 'abandoned' });
-      this.finisher.announce({ run, retry });
+      this.finisher.announce({ run, retry, chained });
     }
   }
 

@@ -16,6 +16,7 @@ export type RunTrigger = (typeof RUN_TRIGGERS)[number];
 @Index('cw_runs_active_idx', ['jobId'], { where: `status IN ('queued', 'running')` })
 @Index('cw_runs_job_history_idx', ['jobId', 'queuedAt', 'id'])
 @Index('cw_runs_retry_key', ['parentRunId'], { unique: true, where: `trigger = 'retry'` })
+@Index('cw_runs_chain_key', ['parentRunId', 'jobId'], { unique: true, where: `trigger = 'chain'` })
 @Index('cw_runs_running_node_idx', ['nodeId'], { where: `status = 'running'` })
 @Index('cw_runs_abandoned_idx', ['finishedAt'], { where: `status = 'abandoned' AND process_start IS NOT NULL` })
 export class RunEntity {

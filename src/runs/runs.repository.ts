@@ -161,6 +161,25 @@ export class RunsRepository {
     );
   }
 
+  /**
+   * Queues a run of `jobId` because `parent` ended (trigger `chain`, the parent recorded). A paused
+   * target records the chain as skipped with the reason; a disabled or deleted one gets nothing.
+   * The unique (parent, job) key makes it happen once, whichever node asks.
+   */
+  async queueChained(parent: RunRow, jobId: string, runner?: QueryRunner): Promise<RunRow | null> {
+    return this.db.one<RunRow>(
+      `INSERT INTO cw_runs AS r (id, job_id, status, trigger, scheduled_for, params, triggered_by, parent_run_id, error, finished_at)
+       SELECT $1, j.id, CASE WHEN j.paused THEN 'skipped' ELSE 'queued' END, 'chain', now(), j.params, 'job:' || $3::text, $2::uuid,
+              CASE WHEN j.paused THEN 'chained from run ' || $2::text || ' of job ' || $3::text || ', but the job is paused' END,
+              CASE WHEN j.paused THEN now() END
+       FROM cw_jobs j WHERE j.id = $4 AND j.enabled
+       ON CONFLICT (parent_run_id, job_id) WHERE trigger = 'chain' DO NOTHING
+       RETURNING ${RUN_COLUMNS}`,
+      [randomUUID(), parent.id, parent.jobId, jobId],
+      runner,
+    );
+  }
+
   /** Cancels a queued run at once; returns null if it was not queued. */
   async cancelQueued(runId: string, by: string, reason: string): Promise<RunRow | null> {
     return this.db.one<RunRow>(

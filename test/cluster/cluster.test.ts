@@ -20,6 +20,8 @@ pipelines:
 jobs:
   tick: { pipeline: ok, cron: "* * * * * *", overlap: allow }
   long: { pipeline: long, every: 5h }
+  parent: { pipeline: ok, every: 5h, onSuccess: [child] }
+  child: { pipeline: ok, every: 5h }
 `;
 
 it('runs the cluster tests wherever CI runs (CI must set DATABASE_URL, or they would be dropped silently)', () => {
@@ -70,6 +72,19 @@ for (const kind of process.env.DATABASE_URL ? ['postgres'] : []) {
       await waitFor(async () => Date.now() - now.getTime() > 3_000, 5_000, '3 s after the pause');
       const late = await rows(`SELECT scheduled_for, node_id FROM cw_runs WHERE job_id = 'tick' AND queued_at > $1`, [new Date(now.getTime() + 1_000)]);
       expect(late).toEqual([]);
+    });
+
+    it('queues a chained job exactly once per finished run, with three nodes up', async () => {
+      const parents = [];
+      for (const node of [...nodes, ...nodes]) parents.push((await node.api('POST', '/api/cron/jobs/parent/trigger', admin)).body.id as string);
+      const chained = await waitFor(async () => {
+        const found = await rows<{ parent: string; n: number; done: number }>(
+          `SELECT parent_run_id AS parent, count(*)::int AS n, count(*) FILTER (WHERE status = 'succeeded')::int AS done
+           FROM cw_runs WHERE job_id = 'child' AND trigger = 'chain' GROUP BY parent_run_id`);
+        return found.length === parents.length && found.every((row) => row.done === row.n) ? found : null;
+      }, 15_000, 'a chained run for every parent');
+      expect(chained.map((row) => row.parent).sort()).toEqual([...parents].sort());
+      expect(chained.filter((row) => row.n !== 1)).toEqual([]);
     });
 
     it('abandons the run of a node killed with -9 within nodeTimeout, retries it on another node, and kills its orphaned group', async () => {
