@@ -10,7 +10,7 @@ import { AuthModule } from './auth/auth.module.js';
 import { Clock } from './common/clock.js';
 import { DomainExceptionFilter } from './common/domain-exception.filter.js';
 import { HttpHardening } from './common/http-hardening.js';
-import { DEFAULT_RATE_LIMIT, RATE_LIMIT, RateLimitMiddleware } from './common/rate-limit.middleware.js';
+import { RATE_LIMIT, RateLimitMiddleware } from './common/rate-limit.middleware.js';
 import { createValidationPipe } from './common/validation.js';
 import { ConfigModule } from './config/config.module.js';
 import type { CronwardenConfig } from './config/config.types.js';
@@ -84,7 +84,7 @@ export class AppModule implements NestModule {
         { provide: DaemonEnvironment, useValue: parts.daemonEnv },
         { provide: APP_FILTER, useClass: DomainExceptionFilter },
         { provide: APP_PIPE, useValue: createValidationPipe() },
-        { provide: RATE_LIMIT, useValue: DEFAULT_RATE_LIMIT },
+        { provide: RATE_LIMIT, useValue: parts.config.daemon.rateLimit },
         HttpHardening,
         Clock,
         JobsRepository,

@@ -34,7 +34,7 @@ class ProbeController {
 function configWithJwt(jwtConfig: Partial<JwtConfig>): CronwardenConfig {
   return {
     file: '/dev/null',
-    daemon: { maxConcurrentRuns: 1, shutdownGraceMs: 1000, nodeTimeoutMs: 30_000, heartbeatIntervalMs: 5000, pollIntervalMs: 1000, queueTimeoutMs: 3_600_000, maxClockSkewMs: 2_000, keepRuns: 1_000, keepOutputForMs: 86_400_000 },
+    daemon: { maxConcurrentRuns: 1, shutdownGraceMs: 1000, nodeTimeoutMs: 30_000, heartbeatIntervalMs: 5000, pollIntervalMs: 1000, queueTimeoutMs: 3_600_000, maxClockSkewMs: 2_000, keepRuns: 1_000, keepOutputForMs: 86_400_000, rateLimit: { limit: 3000, windowMs: 60_000 } },
     pipelines: new Map(),
     jobs: new Map(),
     env: {

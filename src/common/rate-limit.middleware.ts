@@ -12,8 +12,6 @@ export interface RateLimit {
 /** Injection token for the `RateLimit` in force. */
 export const RATE_LIMIT = Symbol('RateLimit');
 
-/** 50 requests a second, sustained, per address: far above what a dashboard, the CLI or a poller needs. */
-export const DEFAULT_RATE_LIMIT: RateLimit = { limit: 3000, windowMs: 60_000 };
 
 interface Window {
   start: number;

@@ -43,7 +43,7 @@ describe('loadConfig', () => {
   it('loads the shipped config with its job every 5 hours and the defaults filled in', () => {
     const config = loadConfig({ file: SHIPPED, env: ENV, cwd: dir });
     expect(config.file).toBe(SHIPPED);
-    expect(config.daemon).toEqual({ maxConcurrentRuns: 4, shutdownGraceMs: 30_000, nodeTimeoutMs: 30_000, heartbeatIntervalMs: 5_000, pollIntervalMs: 1_000, queueTimeoutMs: 3_600_000, maxClockSkewMs: 2_000, keepRuns: 1_000, keepOutputForMs: 30 * 24 * 3_600_000 });
+    expect(config.daemon).toEqual({ maxConcurrentRuns: 4, shutdownGraceMs: 30_000, nodeTimeoutMs: 30_000, heartbeatIntervalMs: 5_000, pollIntervalMs: 1_000, queueTimeoutMs: 3_600_000, maxClockSkewMs: 2_000, keepRuns: 1_000, keepOutputForMs: 30 * 24 * 3_600_000, rateLimit: { limit: 3_000, windowMs: 60_000 } });
     expect(config.pipelines.get('main')).toEqual({
       id: 'main', command: ['node', 'examples/pipelines/main.mjs'], shell: false, cwd: dir, env: {}, passEnv: [],
       timeoutMs: 4 * 3_600_000, killGraceMs: 30_000, maxOutputBytes: 10 * 1024 * 1024, retries: { max: 0, backoffMs: 30_000, factor: 2 }, notify: [],

@@ -69,6 +69,12 @@ export function loadConfig(options: LoadConfigOptions): CronwardenConfig {
   return { file, daemon, pipelines, jobs, env };
 }
 
+/** `rateLimit: { requests, per }`: API requests per client address in each window; 50/s sustained by default. */
+function readRateLimit(section: Section): DaemonConfig['rateLimit'] {
+  section.allowOnly(['requests', 'per']);
+  return { limit: section.read('requests', 3_000, integer(1, 10_000_000)), windowMs: section.read('per', 60_000, duration(1_000)) };
+}
+
 /** onSuccess/onFailure must name jobs of the same file. */
 function checkChains(jobs: Map<string, JobConfig>, problems: ConfigProblem[]): void {
   for (const job of jobs.values()) {
@@ -109,7 +115,7 @@ function readDocument(file: string, problems: ConfigProblem[]): unknown {
 }
 
 function readDaemon(section: Section): DaemonConfig {
-  section.allowOnly(['maxConcurrentRuns', 'shutdownGrace', 'nodeTimeout', 'heartbeatInterval', 'pollInterval', 'queueTimeout', 'maxClockSkew', 'keepRuns', 'keepOutputFor']);
+  section.allowOnly(['maxConcurrentRuns', 'shutdownGrace', 'nodeTimeout', 'heartbeatInterval', 'pollInterval', 'queueTimeout', 'maxClockSkew', 'keepRuns', 'keepOutputFor', 'rateLimit']);
   const daemon: DaemonConfig = {
     maxConcurrentRuns: section.read('maxConcurrentRuns', 4, integer(1, 1000)),
     shutdownGraceMs: section.read('shutdownGrace', 30_000, duration()),
@@ -120,6 +126,7 @@ function readDaemon(section: Section): DaemonConfig {
     maxClockSkewMs: section.read('maxClockSkew', 2_000, duration(100)),
     keepRuns: section.read('keepRuns', 1_000, integer(1, 10_000_000)),
     keepOutputForMs: section.read('keepOutputFor', 30 * 24 * 3_600_000, duration(60_000)),
+    rateLimit: readRateLimit(section.section('rateLimit')),
   };
   // Other nodes declare a node dead after nodeTimeout without a heartbeat: one late beat must not do it.
   if (daemon.nodeTimeoutMs < 2 * daemon.heartbeatIntervalMs) {

@@ -85,6 +85,8 @@ export interface DaemonConfig {
   keepRuns: number;
   /** Output of runs that finished longer ago than this is deleted (the run rows stay). */
   keepOutputForMs: number;
+  /** At most `limit` API requests per client address in each `windowMs` (429 beyond). */
+  rateLimit: { limit: number; windowMs: number };
 }
 
 export interface JwtConfig {

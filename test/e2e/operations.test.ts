@@ -146,3 +146,24 @@ describe('readiness on the embedded database when an outside client changes the 
     await waitFor(async () => (await api(daemon, 'GET', '/health')).status === 200, 5_000, 'health after the outsider left');
   });
 });
+
+describe('the API rate limit from the config', () => {
+  let store: TestStore;
+  let daemon: TestDaemon;
+  beforeAll(async () => {
+    store = await createTestStore('pglite');
+    daemon = await startTestDaemon(store, yaml.replace('daemon: {', 'daemon: { rateLimit: { requests: 3, per: 1m },'));
+  });
+  afterAll(async () => {
+    await daemon?.close();
+    await store?.dispose();
+  });
+
+  it('answers 429 with Retry-After past the configured number of requests per window, and leaves health alone', async () => {
+    for (let i = 0; i < 3; i++) expect((await api(daemon, 'GET', '/api/cron/jobs', { token: admin })).status).toBe(200);
+    const limited = await api(daemon, 'GET', '/api/cron/jobs', { token: admin });
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect((await api(daemon, 'GET', '/health/live')).status).toBe(200);
+  });
+});
