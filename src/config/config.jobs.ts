@@ -3,9 +3,9 @@ import { Cron } from 'croner';
 import { notifyTargets } from './config.notify.js';
 import { readRetries } from './config.pipelines.js';
 import type { CatchupPolicy, JobConfig, OverlapPolicy, PipelineConfig } from './config.types.js';
-import { boolean, duration, mapping, oneOf, type Parse, Section, show, stringList, text } from './config.section.js';
+import { boolean, duration, integer, mapping, oneOf, type Parse, Section, show, stringList, text } from './config.section.js';
 
-const JOB_KEYS = ['name', 'pipeline', 'cron', 'every', 'timezone', 'params', 'overlap', 'catchup', 'catchupWindow', 'jitter', 'paused', 'notify', 'expectSuccessWithin', 'retries', 'onSuccess', 'onFailure'];
+const JOB_KEYS = ['name', 'pipeline', 'cron', 'every', 'timezone', 'params', 'overlap', 'catchup', 'catchupWindow', 'jitter', 'paused', 'notify', 'expectSuccessWithin', 'retries', 'onSuccess', 'onFailure', 'keepRuns', 'keepOutputFor'];
 const OVERLAP_POLICIES: readonly OverlapPolicy[] = ['skip', 'queue', 'allow', 'replace'];
 const CATCHUP_POLICIES: readonly CatchupPolicy[] = ['skip', 'once', 'all'];
 
@@ -38,6 +38,8 @@ export function readJob(section: Section, id: string, pipelines: Map<string, Pip
     retries: section.isSet('retries') ? readRetries(section) : null,
     onSuccess: section.read('onSuccess', [], stringList()),
     onFailure: section.read('onFailure', [], stringList()),
+    keepRuns: section.read<number | null>('keepRuns', null, integer(1, 10_000_000)),
+    keepOutputForMs: section.read<number | null>('keepOutputFor', null, duration(60_000)),
   };
 }
 

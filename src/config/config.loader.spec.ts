@@ -50,7 +50,7 @@ describe('loadConfig', () => {
     });
     expect(config.jobs.get('main_pipeline_v2')).toEqual({
       id: 'main_pipeline_v2', name: 'Main Video Pipeline (main_v2)', pipeline: 'main', cron: null, everyMs: 5 * 3_600_000,
-      timezone: 'UTC', params: {}, overlap: 'skip', catchup: 'once', catchupWindowMs: 6 * 3_600_000, jitterMs: 0, paused: false, notify: [], expectSuccessWithinMs: null, retries: null, onSuccess: [], onFailure: [],
+      timezone: 'UTC', params: {}, overlap: 'skip', catchup: 'once', catchupWindowMs: 6 * 3_600_000, jitterMs: 0, paused: false, notify: [], expectSuccessWithinMs: null, retries: null, onSuccess: [], onFailure: [], keepRuns: null, keepOutputForMs: null,
     });
   });
 

@@ -58,6 +58,9 @@ export interface JobConfig {
   catchupWindowMs: number;
   jitterMs: number;
   paused: boolean;
+  /** Finished runs kept for this job, and how long their output is; null: the daemon's keepRuns / keepOutputFor. */
+  keepRuns: number | null;
+  keepOutputForMs: number | null;
   /** Overrides the pipeline's retry policy for this job; null: the pipeline's. */
   retries: RetryPolicy | null;
   /** Jobs queued (trigger `chain`) once when a run of this job succeeds… */

@@ -43,11 +43,19 @@ export class RetentionService {
 
   private async run(): Promise<SweepResult> {
     let runsDeleted = 0;
-    const jobs = await this.db.rows<{ jobId: string }>(
-      `SELECT job_id AS "jobId" FROM cw_runs GROUP BY job_id HAVING count(*) > $1`, [this.config.daemon.keepRuns]);
-    for (const { jobId } of jobs) runsDeleted += await this.repeat(() => this.deleteOldRuns(jobId));
+    const keepFor = (jobId: string) => this.config.jobs.get(jobId)?.keepRuns ?? this.config.daemon.keepRuns;
+    const counts = await this.db.rows<{ jobId: string; n: number }>(`SELECT job_id AS "jobId", count(*)::int AS n FROM cw_runs GROUP BY job_id`);
+    for (const { jobId, n } of counts.filter(({ jobId, n }) => n > keepFor(jobId))) {
+      runsDeleted += await this.repeat(() => this.deleteOldRuns(jobId, keepFor(jobId)));
+    }
+    // Jobs with their own keepOutputFor get a pass each; the global cutoff covers every other job.
+    const overrides = [...this.config.jobs.values()].filter((job) => job.keepOutputForMs !== null);
+    let outputRunsCleared = 0;
+    for (const job of overrides) {
+      outputRunsCleared += await this.repeat(() => this.clearOldOutput(new Date(Date.now() - job.keepOutputForMs!), { only: job.id }));
+    }
     const cutoff = new Date(Date.now() - this.config.daemon.keepOutputForMs);
-    const outputRunsCleared = await this.repeat(() => this.clearOldOutput(cutoff));
+    outputRunsCleared += await this.repeat(() => this.clearOldOutput(cutoff, { except: overrides.map((job) => job.id) }));
     if (runsDeleted + outputRunsCleared > 0) {
       this.logger.log({ message: `retention: deleted ${runsDeleted} old runs, cleared output of ${outputRunsCleared} runs`, runsDeleted, outputRunsCleared });
     }
@@ -61,25 +69,26 @@ export class RetentionService {
     return total;
   }
 
-  private async deleteOldRuns(jobId: string): Promise<number> {
+  private async deleteOldRuns(jobId: string, keep: number): Promise<number> {
     const rows = await this.db.rows(
       `DELETE FROM cw_runs WHERE id IN (
          SELECT id FROM cw_runs WHERE job_id = $1 AND status NOT IN ('queued', 'running')
          ORDER BY queued_at DESC, id DESC OFFSET $2 LIMIT $3)
        RETURNING id`,
-      [jobId, this.config.daemon.keepRuns, BATCH],
+      [jobId, keep, BATCH],
     );
     return rows.length;
   }
 
-  private async clearOldOutput(cutoff: Date): Promise<number> {
+  private async clearOldOutput(cutoff: Date, jobs: { only?: string; except?: string[] }): Promise<number> {
     const rows = await this.db.rows<{ runId: string }>(
       `WITH old AS (
          SELECT r.id FROM cw_runs r
          WHERE r.finished_at < $1 AND EXISTS (SELECT 1 FROM cw_run_output o WHERE o.run_id = r.id)
+           AND ($3::text IS NULL OR r.job_id = $3) AND NOT (r.job_id = ANY($4::text[]))
          LIMIT $2)
        DELETE FROM cw_run_output o USING old WHERE o.run_id = old.id RETURNING o.run_id AS "runId"`,
-      [cutoff, BATCH],
+      [cutoff, BATCH, jobs.only ?? null, jobs.except ?? []],
     );
     return new Set(rows.map((row) => row.runId)).size;
   }

@@ -14,6 +14,7 @@ jobs:
   tick: { pipeline: ok, cron: "* * * * * *", overlap: allow }
   manual: { pipeline: ok, every: 5h }
   kept: { pipeline: ok, every: 5h }
+  brief: { pipeline: ok, every: 5h, keepRuns: 1 }
 `;
 
 async function metricValue(daemon: TestDaemon, pattern: RegExp): Promise<number | null> {
@@ -67,6 +68,16 @@ describe.each(testDatabaseKinds())('operations on %s', (kind) => {
     expect((await api(daemon, 'GET', `/api/cron/runs/${newest}/output`, { token: admin })).body).toBe('');
     expect((await api(daemon, 'GET', `/api/cron/runs/${ids[3]}/output`, { token: admin })).body).toContain('hello from exit-0');
     expect(await metricValue(daemon, /^cronwarden_retention_deleted_total\{kind="runs"\}/)).toBeGreaterThanOrEqual(2);
+  });
+
+  it("keeps a job's own keepRuns rather than the daemon's", async () => {
+    for (let i = 0; i < 3; i++) await api(daemon, 'POST', '/api/cron/jobs/brief/trigger', { token: admin });
+    await waitFor(async () => {
+      const { body } = await api(daemon, 'GET', '/api/cron/jobs/brief/runs', { token: admin });
+      return body.items.length === 3 && body.items.every((run: { status: string }) => run.status === 'succeeded');
+    }, 15_000, 'three finished runs');
+    await daemon.daemon.app.get(RetentionService).sweep();
+    expect((await api(daemon, 'GET', '/api/cron/jobs/brief/runs', { token: admin })).body.items).toHaveLength(1);
   });
 
   it('answers readiness within a second, naming the database, while every connection hangs', async () => {
