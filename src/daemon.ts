@@ -8,6 +8,7 @@ import { Database } from './database/database.js';
 import { EmbeddedPostgres } from './database/embedded-postgres.js';
 import { Notifier } from './database/notifier.js';
 import { ExecutorService } from './executor/executor.service.js';
+import { SHUTDOWN_REASON } from './executor/run-finisher.js';
 import { JobsService } from './jobs/jobs.service.js';
 import { DaemonEnvironment, NodeIdentity } from './nodes/node-identity.js';
 import { NodesService } from './nodes/nodes.service.js';
@@ -103,7 +104,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       await dataSource.destroy();
       await embedded?.stop();
     };
-    const hurry = () => app.get(ExecutorService).abortAll('daemon shutdown (second signal)');
+    const hurry = () => app.get(ExecutorService).abortAll(`${SHUTDOWN_REASON} (second signal)`);
     return { app, url, node, close, hurry };
   } catch (error) {
     stopping = true;

@@ -46,7 +46,7 @@ describe('loadConfig', () => {
     expect(config.daemon).toEqual({ maxConcurrentRuns: 4, shutdownGraceMs: 30_000, nodeTimeoutMs: 30_000, heartbeatIntervalMs: 5_000, pollIntervalMs: 1_000, queueTimeoutMs: 3_600_000, maxClockSkewMs: 2_000, keepRuns: 1_000, keepOutputForMs: 30 * 24 * 3_600_000, rateLimit: { limit: 3_000, windowMs: 60_000 } });
     expect(config.pipelines.get('main')).toEqual({
       id: 'main', command: ['node', 'examples/pipelines/main.mjs'], shell: false, cwd: dir, env: {}, passEnv: [],
-      timeoutMs: 4 * 3_600_000, killGraceMs: 30_000, maxOutputBytes: 10 * 1024 * 1024, retries: { max: 0, backoffMs: 30_000, factor: 2 }, notify: [],
+      timeoutMs: 4 * 3_600_000, killGraceMs: 30_000, maxOutputBytes: 10 * 1024 * 1024, retries: { max: 0, backoffMs: 30_000, factor: 2 }, notify: [], requeueOnShutdown: false,
     });
     expect(config.jobs.get('main_pipeline_v2')).toEqual({
       id: 'main_pipeline_v2', name: 'Main Video Pipeline (main_v2)', pipeline: 'main', cron: null, everyMs: 5 * 3_600_000,

@@ -5,7 +5,7 @@ import { notifyTargets } from './config.notify.js';
 import type { PipelineConfig, RetryPolicy } from './config.types.js';
 import { boolean, decimal, duration, integer, isPlainObject, type Parse, Section, show, size, stringList, text } from './config.section.js';
 
-const PIPELINE_KEYS = ['command', 'shell', 'cwd', 'env', 'passEnv', 'timeout', 'killGrace', 'maxOutputBytes', 'retries', 'notify'];
+const PIPELINE_KEYS = ['command', 'shell', 'cwd', 'env', 'passEnv', 'timeout', 'killGrace', 'maxOutputBytes', 'retries', 'notify', 'requeueOnShutdown'];
 const RETRY_KEYS = ['max', 'backoff', 'factor'];
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const KiB = 1_024;
@@ -28,6 +28,7 @@ export function readPipeline(section: Section, id: string, cwd: string): Pipelin
     maxOutputBytes: section.read('maxOutputBytes', 10 * KiB * KiB, size(KiB, KiB ** 3)),
     retries: readRetries(section),
     notify: section.read('notify', [], notifyTargets),
+    requeueOnShutdown: section.read('requeueOnShutdown', false, boolean),
   };
 }
 

@@ -42,6 +42,8 @@ export interface PipelineConfig {
   retries: RetryPolicy;
   /** Webhooks for the runs of every job on this pipeline. */
   notify: NotifyTarget[];
+  /** A run killed because the daemon shut down is queued again (as a retry) instead of only recorded cancelled. */
+  requeueOnShutdown: boolean;
 }
 
 export interface JobConfig {

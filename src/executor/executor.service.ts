@@ -4,6 +4,7 @@ import type { CronwardenConfig } from '../config/config.types.js';
 import { Notifier } from '../database/notifier.js';
 import { NodeIdentity } from '../nodes/node-identity.js';
 import { RunsRepository, type ClaimedRun } from '../runs/runs.repository.js';
+import { SHUTDOWN_REASON } from './run-finisher.js';
 import { RunRecorder } from './run-recorder.js';
 
 interface ActiveRun {
@@ -84,7 +85,7 @@ export class ExecutorService {
    * Stops claiming at once, lets running runs finish for up to `graceMs`, then kills what is
    * left (SIGTERM, SIGKILL after the pipeline's grace) and waits until each is recorded.
    */
-  async shutdown(graceMs: number, reason = 'daemon shutdown'): Promise<void> {
+  async shutdown(graceMs: number, reason = SHUTDOWN_REASON): Promise<void> {
     this.accepting = false;
     if (this.poll) clearInterval(this.poll);
     this.unsubscribe.forEach((off) => off());

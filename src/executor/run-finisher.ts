@@ -8,6 +8,8 @@ import { RunsRepository, type RunFinish, type RunRow } from '../runs/runs.reposi
 import { RETRIED_STATUSES, retryDelayMs } from './retry-policy.js';
 
 const NO_RETRIES: RetryPolicy = { max: 0, backoffMs: 0, factor: 1 };
+/** How the executor names a kill at shutdown (ExecutorService.shutdown). */
+export const SHUTDOWN_REASON = 'daemon shutdown';
 
 /** A run that ended, the retry queued for it (if any) and the runs of the jobs it chains to. */
 export interface EndedRun {
@@ -62,6 +64,9 @@ export class RunFinisher {
   }
 
   private async queueRetry(run: RunRow, pipeline: string, runner: QueryRunner): Promise<RunRow | null> {
+    if (run.status === 'cancelled' && run.error?.startsWith(SHUTDOWN_REASON) && this.config.pipelines.get(pipeline)?.requeueOnShutdown) {
+      return this.runs.queueRetry(run, 0, runner);
+    }
     if (!RETRIED_STATUSES.includes(run.status)) return null;
     const delayMs = retryDelayMs(this.config.jobs.get(run.jobId)?.retries ?? this.policyFor(pipeline), run.attempt);
     return delayMs === null ? null : this.runs.queueRetry(run, delayMs, runner);

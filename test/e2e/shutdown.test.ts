@@ -49,12 +49,18 @@ pipelines:
   long:
     command: ["${FIXTURES}/spawn-grandchild.sh", "${pidFile}"]
     killGrace: 1s
+  resumable:
+    command: ["${FIXTURES}/sleep.sh", "4"]
+    killGrace: 1s
+    requeueOnShutdown: true
 jobs:
   long: { pipeline: long, every: 5h }
+  resumable: { pipeline: resumable, every: 5h }
 `);
     const daemon = await startDaemon({ CRONWARDEN_CONFIG: config, CRONWARDEN_DATA_DIR: dataDir });
     const headers = { Authorization: `Bearer ${token}` };
     const run = (await (await fetch(`${daemon.url}/api/cron/jobs/long/trigger`, { method: 'POST', headers })).json()) as { id: string };
+    const resumable = (await (await fetch(`${daemon.url}/api/cron/jobs/resumable/trigger`, { method: 'POST', headers })).json()) as { id: string };
     const grandchild = Number(await waitFor(async () => (await readFile(pidFile, 'utf8').catch(() => '')).trim(), 10_000, 'the grandchild'));
     expect(alive(grandchild)).toBe(true);
 
@@ -73,6 +79,14 @@ jobs:
     const again = await startDaemon({ CRONWARDEN_CONFIG: config, CRONWARDEN_DATA_DIR: dataDir });
     const recorded = (await (await fetch(`${again.url}/api/cron/runs/${run.id}`, { headers })).json()) as Record<string, unknown>;
     expect(recorded).toMatchObject({ status: 'cancelled', error: expect.stringMatching(/^daemon shutdown/) });
+    // requeueOnShutdown: the killed run is recorded, and queued again as a retry that the next start runs.
+    const retried = await waitFor(async () => {
+      const { items } = (await (await fetch(`${again.url}/api/cron/jobs/resumable/runs`, { headers })).json()) as { items: Array<Record<string, unknown>> };
+      const retry = items.find((run) => run.trigger === 'retry');
+      return retry?.status === 'succeeded' ? { items, retry } : null;
+    }, 15_000, 'the re-queued run to succeed');
+    expect(retried.items.find((run) => run.id === resumable.id)).toMatchObject({ status: 'cancelled' });
+    expect(retried.retry).toMatchObject({ parentRunId: resumable.id, attempt: 2 });
     again.child.kill('SIGTERM');
     expect((await once(again.child, 'exit'))[0]).toBe(0);
   });
