@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { PageQuery } from '../common/page.dto.js';
 import { IfPresent, IsDuration, IsJsonObject, IsText } from '../common/validation.js';
 
 /** Job ids are slugs, like config ids: they appear in URLs, logs and child environments. */
@@ -130,18 +131,4 @@ export class ListJobsQuery {
 }
 
 /** Query of GET /api/cron/jobs/:id/runs. */
-export class ListRunsQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(500)
-  limit?: number;
-
-  @ApiPropertyOptional({ description: 'The `nextCursor` of the previous page.' })
-  @IsOptional()
-  @IsString()
-  @Matches(/^[A-Za-z0-9_-]{1,200}$/, { message: 'cursor must be a cursor returned by a previous page' })
-  cursor?: string;
-}
+export class ListRunsQuery extends PageQuery {}

@@ -1,6 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { IsDate, IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { PageQuery, SinceQuery } from '../common/page.dto.js';
 import { IfPresent, IsText } from '../common/validation.js';
 import { RUN_STATUSES, RUN_TRIGGERS, type RunStatus, type RunTrigger } from './run.entity.js';
 
@@ -28,7 +29,7 @@ export class OutputQuery extends OutputStreamQuery {
 }
 
 /** Query of GET /api/cron/runs. */
-export class ListAllRunsQuery {
+export class ListAllRunsQuery extends PageQuery {
   @ApiPropertyOptional({ description: 'Only runs of this job.' })
   @IsOptional()
   @Matches(/^[a-z0-9][a-z0-9_-]{0,62}$/, { message: 'jobId must be a job id' })
@@ -46,24 +47,8 @@ export class ListAllRunsQuery {
   @IsIn(RUN_TRIGGERS, { each: true, message: `trigger must be one or more of ${RUN_TRIGGERS.join(', ')}` })
   trigger?: RunTrigger[];
 
-  @ApiPropertyOptional({ description: 'Only runs queued at or after this instant (ISO 8601).', example: '2026-01-01T00:00:00Z' })
-  @IsOptional()
-  @Transform(({ value }) => (typeof value === 'string' && /^\d{4}-\d\d-\d\d/.test(value) ? new Date(value) : value))
-  @IsDate({ message: 'since must be an ISO 8601 date-time such as 2026-01-01T00:00:00Z' })
+  @SinceQuery('Only runs queued at or after this instant (ISO 8601).')
   since?: Date;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(500)
-  limit?: number;
-
-  @ApiPropertyOptional({ description: 'The `nextCursor` of the previous page.' })
-  @IsOptional()
-  @Matches(/^[A-Za-z0-9_-]{1,200}$/, { message: 'cursor must be a cursor returned by a previous page' })
-  cursor?: string;
 }
 
 /** Body of POST /api/cron/runs/:id/cancel. */
