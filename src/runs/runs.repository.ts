@@ -75,6 +75,8 @@ export class RunsRepository {
        ), decision AS (
          SELECT job.id, job.params, CASE
              WHEN $5::text IS NOT NULL THEN $5::text
+             -- Catch-up runs are a deliberate backfill: never skipped for overlap, claimed one at a time instead.
+             WHEN $4::text = 'catchup' THEN NULL
              WHEN job.overlap = 'skip' AND a.busy > 0 THEN 'overlap policy skip: run ' || a.latest || ' has not finished'
              WHEN job.overlap = 'queue' AND a.queued > 0 THEN 'overlap policy queue: run ' || a.latest || ' is already waiting'
            END AS skip_reason
@@ -103,7 +105,7 @@ export class RunsRepository {
   /**
    * Claims up to `limit` queued runs for this node, oldest first. SKIP LOCKED lets every node
    * claim at once without two taking the same run. Jobs whose overlap policy is `queue` or
-   * `replace` start one run at a time, oldest first.
+   * `replace`, and catch-up runs of any job, start one run at a time, oldest first.
    */
   async claimQueued(nodeId: string, limit: number): Promise<ClaimedRun[]> {
     return this.db.rows<ClaimedRun>(
@@ -112,7 +114,7 @@ export class RunsRepository {
        WHERE j.id = r.job_id AND r.id IN (
          SELECT q.id FROM cw_runs q JOIN cw_jobs qj ON qj.id = q.job_id
          WHERE q.status = 'queued' AND (q.not_before IS NULL OR q.not_before <= now())
-           AND (qj.overlap IN ('skip', 'allow')
+           AND ((qj.overlap IN ('skip', 'allow') AND q.trigger <> 'catchup')
                 OR (NOT EXISTS (SELECT 1 FROM cw_runs x WHERE x.job_id = q.job_id AND x.status = 'running')
                     -- Only a job's oldest queued run may start, so one claim (or two nodes at once) never starts two.
                     AND NOT EXISTS (SELECT 1 FROM cw_runs y WHERE y.job_id = q.job_id AND y.status = 'queued'

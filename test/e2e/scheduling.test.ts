@@ -22,6 +22,11 @@ jobs:
     every: 1h
     catchup: once
     catchupWindow: 6h
+  caught_up_all:
+    pipeline: ok
+    every: 1h
+    catchup: all
+    catchupWindow: 3h30m
 `;
 
 interface Run { id: string; status: string; trigger: string; scheduledFor: string; queuedAt: string; error: string | null }
@@ -117,6 +122,24 @@ describe.each(testDatabaseKinds())('scheduling on %s', (kind) => {
     expect(skipped).toHaveLength(1);
     expect(skipped[0].scheduledFor).toBe(new Date(anchor.getTime() + HOUR).toISOString());
     expect(skipped[0].error).toMatch(/missed 9 instants from .* while no node was firing/);
+  });
+
+  it('catches up all: runs each instant missed within the window, oldest first, and records the older ones as one skipped range', async () => {
+    const anchor = new Date(Math.floor(Date.now() / HOUR) * HOUR - 6 * HOUR);
+    await sql('UPDATE cw_jobs SET anchor_at = $2 WHERE id = $1', ['caught_up_all', anchor]);
+    await restart();
+    const runs = await waitFor(async () => {
+      const found = await runsOf('caught_up_all');
+      return found.length >= 4 ? found : null;
+    }, 10_000, 'catch-up rows');
+    const at = (hours: number) => new Date(anchor.getTime() + hours * HOUR).toISOString();
+    const caughtUp = runs.filter((run) => run.status !== 'skipped').map((run) => run.scheduledFor).sort();
+    // Missed: anchor+1h … anchor+6h; the window (3h30m) reaches back to anchor+3h.
+    expect(caughtUp).toEqual([at(3), at(4), at(5), at(6)]);
+    expect(runs.every((run) => run.status === 'skipped' || run.trigger === 'catchup')).toBe(true);
+    const [skipped] = runs.filter((run) => run.status === 'skipped');
+    expect(skipped.scheduledFor).toBe(at(1));
+    expect(skipped.error).toMatch(/missed 2 instants from .* outside the catch-up window/);
   });
 
   it('disables a config job removed from the file, keeping its history, and re-enables it when it returns', async () => {
