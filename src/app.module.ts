@@ -10,6 +10,7 @@ import { AuthModule } from './auth/auth.module.js';
 import { Clock } from './common/clock.js';
 import { DomainExceptionFilter } from './common/domain-exception.filter.js';
 import { HttpHardening } from './common/http-hardening.js';
+import { RequestLogMiddleware } from './common/request-log.middleware.js';
 import { RATE_LIMIT, RateLimitMiddleware } from './common/rate-limit.middleware.js';
 import { createValidationPipe } from './common/validation.js';
 import { ConfigModule } from './config/config.module.js';
@@ -67,7 +68,7 @@ export interface AppParts {
 @Module({})
 export class AppModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(HttpMetricsMiddleware).forRoutes('{*path}');
+    consumer.apply(HttpMetricsMiddleware, RequestLogMiddleware).forRoutes('{*path}');
     consumer.apply(RateLimitMiddleware).forRoutes('api/{*path}');
   }
 

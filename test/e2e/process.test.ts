@@ -62,6 +62,7 @@ describe('the daemon process', () => {
     const ended = await waitFor(async () => daemon.records().find((r) => r.runId === run.id && String(r.message).startsWith('run ended')), 30_000, 'the run to end');
     expect(ended).toMatchObject({ jobId: 'main_pipeline_v2', runId: run.id, status: 'succeeded', exitCode: 0, level: 'info' });
     expect(daemon.records().find((r) => r.runId === run.id && String(r.message).startsWith('run started'))).toMatchObject({ jobId: 'main_pipeline_v2' });
+    expect(daemon.records().find((r) => r.path === '/api/cron/jobs/main_pipeline_v2/trigger')).toMatchObject({ context: 'HTTP', method: 'POST', status: 202 });
     expect(daemon.lines.join('\n')).not.toContain(token);
     daemon.child.kill('SIGTERM');
     expect(await daemon.exit()).toBe(0);
