@@ -98,7 +98,7 @@ describe('loadConfig', () => {
     ['a reserved env name', `${PIPELINE}    env:\n      CRONWARDEN_RUN_ID: x\n`, 'pipelines.main.env.CRONWARDEN_RUN_ID', 'is reserved'],
     ['a cwd that does not exist', `${PIPELINE}    cwd: nowhere\n`, 'pipelines.main.cwd', /^"nowhere": no directory \/.*\/nowhere$/],
     ['a webhook that is not http(s)', `${PIPELINE}    notify: [{ url: "ftp://x/y" }]\n`, 'pipelines.main.notify', 'item 1: url must be http or https, not ftp:'],
-    ['a webhook event that does not exist', `${PIPELINE}jobs:\n  j:\n    pipeline: main\n    every: 1h\n    notify: [{ url: "https://x/y", on: [exploded] }]\n`, 'jobs.j.notify', 'item 1: on: "exploded" is not one of failed, timed_out, abandoned, cancelled, succeeded, recovered'],
+    ['a webhook event that does not exist', `${PIPELINE}jobs:\n  j:\n    pipeline: main\n    every: 1h\n    notify: [{ url: "https://x/y", on: [exploded] }]\n`, 'jobs.j.notify', 'item 1: on: "exploded" is not one of failed, timed_out, abandoned, cancelled, succeeded, recovered, late'],
     ['a chain to a job that does not exist', `${PIPELINE}jobs:\n  j:\n    pipeline: main\n    every: 1h\n    onSuccess: [nope]\n`, 'jobs.j.onSuccess', '"nope" is not a job defined under jobs'],
     ['a node timeout shorter than two heartbeats', 'daemon:\n  heartbeatInterval: 20s\n', 'daemon.nodeTimeout', '30s must be at least twice heartbeatInterval (20s)'],
     ['a top level that is not a mapping', '- main\n', '', 'must be a mapping'],

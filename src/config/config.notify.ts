@@ -2,9 +2,9 @@
 import type { NotifyEvent, NotifyTarget } from './config.types.js';
 import { isPlainObject, type Parse, show } from './config.section.js';
 
-export const NOTIFY_EVENTS: readonly NotifyEvent[] = ['failed', 'timed_out', 'abandoned', 'cancelled', 'succeeded', 'recovered'];
+export const NOTIFY_EVENTS: readonly NotifyEvent[] = ['failed', 'timed_out', 'abandoned', 'cancelled', 'succeeded', 'recovered', 'late'];
 const TARGET_KEYS = ['url', 'on', 'secret'];
-const DEFAULT_EVENTS: NotifyEvent[] = ['failed', 'timed_out', 'abandoned', 'recovered'];
+const DEFAULT_EVENTS: NotifyEvent[] = ['failed', 'timed_out', 'abandoned', 'recovered', 'late'];
 
 /** A list of `{ url, on?, secret? }`; `on` defaults to the events an operator must act on. */
 export const notifyTargets: Parse<NotifyTarget[]> = (value) => {

@@ -16,8 +16,8 @@ export interface RetryPolicy {
   factor: number;
 }
 
-/** A run outcome a webhook can be told about; `recovered` is the first success after a failure. */
-export type NotifyEvent = 'failed' | 'timed_out' | 'abandoned' | 'cancelled' | 'succeeded' | 'recovered';
+/** A run outcome a webhook can be told about; `recovered` is the first success after a failure, `late` a job gone too long without one. */
+export type NotifyEvent = 'failed' | 'timed_out' | 'abandoned' | 'cancelled' | 'succeeded' | 'recovered' | 'late';
 
 export interface NotifyTarget {
   url: string;

@@ -6,9 +6,14 @@ import { RunEntity } from '../runs/run.entity.js';
 @Check('cw_notifications_status_check', `status IN ('pending', 'delivered', 'failed')`)
 @Index('cw_notifications_run_url_event_key', ['runId', 'url', 'event'], { unique: true })
 @Index('cw_notifications_due_idx', ['nextAttemptAt'], { where: `status = 'pending'` })
+@Index('cw_notifications_job_episode_key', ['jobId', 'url', 'event', 'episode'], { unique: true, where: 'run_id IS NULL' })
 export class NotificationEntity {
   @PrimaryColumn('uuid') id: string;
-  @Column('uuid', { name: 'run_id' }) runId: string;
+  /** The run it is about; null for job events (`late`). */
+  @Column('uuid', { name: 'run_id', nullable: true }) runId: string | null;
+  @Column('text', { name: 'job_id', nullable: true }) jobId: string | null;
+  /** For job events: which lateness episode (the last success it counts from), so each is told once. */
+  @Column('text', { nullable: true }) episode: string | null;
   @ManyToOne(() => RunEntity, { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'run_id', foreignKeyConstraintName: 'cw_notifications_run_id_fkey' })
   run?: RunEntity;

@@ -4,7 +4,7 @@ import { Database } from '../database/database.js';
 
 export interface Delivery {
   id: string;
-  runId: string;
+  runId: string | null;
   url: string;
   event: string;
   status: 'pending' | 'delivered' | 'failed';
@@ -30,6 +30,16 @@ export class NotificationsRepository {
       `INSERT INTO cw_notifications (id, run_id, url, event, secret, payload) VALUES ($1, $2, $3, $4, $5, $6)
        ON CONFLICT (run_id, url, event) DO NOTHING RETURNING id`,
       [randomUUID(), runId, url, event, secret, JSON.stringify(payload)],
+    );
+    return rows.length > 0;
+  }
+
+  /** Records a job event delivery (`late`) once per job, URL, event and episode. */
+  async enqueueForJob(jobId: string, url: string, event: string, episode: string, secret: string | null, payload: object): Promise<boolean> {
+    const rows = await this.db.rows(
+      `INSERT INTO cw_notifications (id, job_id, url, event, episode, secret, payload) VALUES ($1, $2, $3, $4, $5, $6, $7)
+       ON CONFLICT (job_id, url, event, episode) WHERE run_id IS NULL DO NOTHING RETURNING id`,
+      [randomUUID(), jobId, url, event, episode, secret, JSON.stringify(payload)],
     );
     return rows.length > 0;
   }

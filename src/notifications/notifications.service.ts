@@ -7,10 +7,13 @@ import { renderOutput } from '../runs/output-text.js';
 import { RunOutputRepository } from '../runs/run-output.repository.js';
 import { RunsRepository, type RunRow } from '../runs/runs.repository.js';
 import { runView } from '../runs/runs.view.js';
+import { jobView } from '../jobs/jobs.view.js';
 import { NotificationsRepository } from './notifications.repository.js';
 import { postWebhook } from './webhook.js';
 
 const POLL_MS = 1_000;
+/** How often each node looks for jobs that turned late. */
+const FRESHNESS_CHECK_MS = 30_000;
 const BATCH = 10;
 const LEASE_MS = 30_000;
 const TIMEOUT_MS = 10_000;
@@ -28,6 +31,7 @@ const FAILURES = new Set(['failed', 'timed_out', 'abandoned']);
 export class NotificationsService {
   private readonly logger = new Logger(NotificationsService.name);
   private timer: NodeJS.Timeout | null = null;
+  private freshnessTimer: NodeJS.Timeout | null = null;
   private working: Promise<void> | null = null;
   private unsubscribe: (() => void) | null = null;
 
@@ -45,11 +49,41 @@ export class NotificationsService {
       this.logger.warn(`could not record notifications for run ${runId}: ${error.message}`);
     }));
     this.timer = setInterval(() => void this.deliverDue(), POLL_MS);
+    this.freshnessTimer = setInterval(() => void this.checkFreshness().catch((error: Error) => {
+      this.logger.warn(`freshness check failed: ${error.message}`);
+    }), FRESHNESS_CHECK_MS);
+  }
+
+  /**
+   * The dead-man's switch, told: each config job whose targets want `late` and whose health is
+   * `late` gets one delivery per episode (counted from its last success), whichever node sees it first.
+   */
+  async checkFreshness(): Promise<void> {
+    const now = new Date();
+    for (const job of this.config.jobs.values()) {
+      const targets = this.targetsOf(job.pipeline, job.id).filter((target) => target.on.includes('late'));
+      if (targets.length === 0) continue;
+      const row = await this.jobs.findById(job.id);
+      if (!row || !row.enabled) continue;
+      const freshness = (await this.runs.freshness([row.id])).get(row.id);
+      const view = jobView(row, null, now, freshness);
+      if (view.health !== 'late') continue;
+      const since = view.lastSuccessAt ?? view.createdAt;
+      const payload = { event: 'late', job: { id: row.id, name: row.name }, lastSuccessAt: view.lastSuccessAt, expectSuccessWithin: view.expectSuccessWithin, link: `/api/cron/jobs/${row.id}` };
+      let recorded = false;
+      for (const target of targets) recorded = (await this.deliveries.enqueueForJob(row.id, target.url, 'late', since, target.secret, payload)) || recorded;
+      if (recorded) void this.deliverDue();
+    }
+  }
+
+  private targetsOf(pipeline: string, jobId: string) {
+    return [...(this.config.pipelines.get(pipeline)?.notify ?? []), ...(this.config.jobs.get(jobId)?.notify ?? [])];
   }
 
   async stop(): Promise<void> {
     this.unsubscribe?.();
     if (this.timer) clearInterval(this.timer);
+    if (this.freshnessTimer) clearInterval(this.freshnessTimer);
     await this.working;
   }
 
@@ -58,7 +92,7 @@ export class NotificationsService {
     const run = await this.runs.findById(runId);
     const job = run ? await this.jobs.findById(run.jobId) : null;
     if (!run || !job) return;
-    const targets = [...(this.config.pipelines.get(job.pipeline)?.notify ?? []), ...(this.config.jobs.get(job.id)?.notify ?? [])];
+    const targets = this.targetsOf(job.pipeline, job.id);
     if (targets.length === 0) return;
     const events = await this.eventsOf(run);
     let recorded = false;

@@ -1,13 +1,14 @@
 import { createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { NotificationsService } from '../../src/notifications/notifications.service.js';
 import { api, createTestStore, startTestDaemon, token, waitFor, type TestDaemon, type TestStore } from '../support/daemon.js';
 import { testDatabaseKinds } from '../support/databases.js';
 
 const admin = token('ops', ['admin']);
 const SECRET = 'webhook-secret-0123456789';
 
-interface Received { headers: IncomingMessage['headers']; raw: string; body: { event: string; job: { id: string }; run: { id: string; status: string; exitCode: number }; outputTail: string; link: string } }
+interface Received { headers: IncomingMessage['headers']; raw: string; body: { event: string; job: { id: string }; run: { id: string; status: string; exitCode: number }; outputTail: string; link: string; lastSuccessAt?: string | null } }
 
 /** A local webhook receiver that records what it gets and answers with `status`. */
 async function receiver(status: number): Promise<{ server: Server; url: string; received: Received[] }> {
@@ -47,6 +48,12 @@ jobs:
     params: { code: 0 }
     notify:
       - { url: "${broken.url}", on: [failed] }
+  watched:
+    pipeline: exit
+    every: 5h
+    expectSuccessWithin: 1s
+    notify:
+      - { url: "${good.url}", on: [late] }
 `);
   });
   afterAll(async () => {
@@ -89,5 +96,16 @@ jobs:
     expect(toBroken.attempts).toBeGreaterThanOrEqual(2);
     expect(toBroken.secret).toBeUndefined();
     expect(deliveries.find((d: { url: string }) => d.url === good.url)).toMatchObject({ status: 'delivered', attempts: 1 });
+  });
+
+  it('tells a webhook once when a job turns late (no success within expectSuccessWithin)', async () => {
+    const notifications = daemon.daemon.app.get(NotificationsService);
+    await waitFor(async () => (await api(daemon, 'GET', '/api/cron/jobs/watched', { token: admin })).body.health === 'late', 5_000, 'the job to turn late');
+    await notifications.checkFreshness();
+    const late = await waitFor(async () => good.received.find((r) => r.body.event === 'late'), 10_000, 'the late webhook');
+    expect(late.body).toMatchObject({ event: 'late', job: { id: 'watched' }, lastSuccessAt: null, link: '/api/cron/jobs/watched' });
+    await notifications.checkFreshness();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(good.received.filter((r) => r.body.event === 'late')).toHaveLength(1);
   });
 });
