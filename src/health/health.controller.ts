@@ -1,6 +1,6 @@
 import { statfs } from 'node:fs/promises';
 import { Controller, Get, Inject } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService, type HealthIndicatorFunction } from '@nestjs/terminus';
 import { DataSource } from 'typeorm';
 import { Public } from '../auth/auth.decorators.js';
@@ -39,6 +39,7 @@ export class HealthController {
    */
   @Get()
   @HealthCheck()
+  @ApiOperation({ summary: 'Readiness for a load balancer: 200, or 503 naming the failing indicator (lifecycle, database, scheduler, clock, disk).' })
   ready() {
     const checks: HealthIndicatorFunction[] = [
       () => this.lifecycleCheck(),
@@ -52,6 +53,8 @@ export class HealthController {
 
   /** Liveness: the process and its event loop answer. */
   @Get('live')
+  @ApiOperation({ summary: 'Liveness: the process and its event loop answer.' })
+  @ApiOkResponse({ schema: { example: { status: 'ok' } } })
   live() {
     return { status: 'ok' };
   }

@@ -44,6 +44,18 @@ describe('the OpenAPI document of the real app', () => {
     expect(op!.responses['401'].content?.['application/json']?.schema).toEqual({ $ref: '#/components/schemas/ErrorResponse' });
   });
 
+  it('documents every /api operation of the app, not only the listed ones, with its answer and its errors', () => {
+    const all = Object.entries(document.paths).filter(([path]) => path.startsWith('/api/'))
+      .flatMap(([path, item]) => Object.keys(item as object).map((method) => [method, path] as [string, string]));
+    expect(all.length).toBeGreaterThan(ROUTES.length);
+    for (const [method, path] of all) {
+      const op = operation(method, path)!;
+      const success = Object.entries(op.responses).find(([status]) => status.startsWith('2'));
+      expect({ route: `${method} ${path}`, errors: Object.keys(op.responses).filter((s) => ['401', '403', '429'].includes(s)).sort(), success: Boolean(success) })
+        .toEqual({ route: `${method} ${path}`, errors: ['401', '403', '429'], success: true });
+    }
+  });
+
   it('describes the request bodies with their constraints', () => {
     const schemas = document.components?.schemas as Record<string, { required?: string[]; properties: Record<string, Record<string, unknown>> }>;
     expect(schemas.CreateJobDto.required).toEqual(['pipeline']);
