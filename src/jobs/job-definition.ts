@@ -1,25 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { InvalidInputError } from '../common/errors.js';
-import type { CatchupPolicy, OverlapPolicy, PipelineConfig } from '../config/config.types.js';
+import type { JobConfig, PipelineConfig } from '../config/config.types.js';
 import { formatDuration, parseDuration } from '../config/durations.js';
 import { validateSchedule } from '../scheduler/schedule.js';
 import type { CreateJobDto, UpdateJobDto } from './jobs.dto.js';
 import type { JobRow } from './jobs.repository.js';
 
-/** What an API job is made of: everything stored about its definition. */
-export interface JobDefinition {
-  name: string;
-  pipeline: string;
-  cron: string | null;
-  everyMs: number | null;
-  timezone: string;
-  params: Record<string, unknown>;
-  overlap: OverlapPolicy;
-  catchup: CatchupPolicy;
-  catchupWindowMs: number;
-  jitterMs: number;
+/** What an API job is made of: the schedule fields a config job has too, and its owner. */
+export type JobDefinition = Pick<JobConfig, 'name' | 'pipeline' | 'cron' | 'everyMs' | 'timezone' | 'params' | 'overlap' | 'catchup' | 'catchupWindowMs' | 'jitterMs'> & {
   owner: string;
-}
+};
 
 const DEFAULT_CATCHUP_WINDOW_MS = 6 * 3_600_000;
 
