@@ -90,4 +90,34 @@ jobs:
     again.child.kill('SIGTERM');
     expect((await once(again.child, 'exit'))[0]).toBe(0);
   });
+
+  it('on a second SIGTERM skips the rest of the grace, kills the runs at once and still records them', async () => {
+    const config = join(dir, 'patient.yaml');
+    await writeFile(config, `
+daemon: { shutdownGrace: 60s }
+pipelines:
+  long:
+    command: ["${FIXTURES}/sleep.sh", "120"]
+    killGrace: 1s
+jobs:
+  long: { pipeline: long, every: 5h }
+`);
+    const daemon = await startDaemon({ CRONWARDEN_CONFIG: config, CRONWARDEN_DATA_DIR: dataDir });
+    const headers = { Authorization: `Bearer ${token}` };
+    const run = (await (await fetch(`${daemon.url}/api/cron/jobs/long/trigger`, { method: 'POST', headers })).json()) as { id: string };
+    await waitFor(async () => ((await (await fetch(`${daemon.url}/api/cron/runs/${run.id}`, { headers })).json()) as { status: string }).status === 'running', 10_000, 'the run to start');
+    const stopped = Date.now();
+    daemon.child.kill('SIGTERM');
+    await waitFor(async () => (await fetch(`${daemon.url}/health`).catch(() => null))?.status === 503, 2_000, 'draining');
+    daemon.child.kill('SIGTERM');
+    const [code] = await once(daemon.child, 'exit');
+    expect(code).toBe(0);
+    expect(Date.now() - stopped).toBeLessThan(10_000);
+
+    const again = await startDaemon({ CRONWARDEN_CONFIG: config, CRONWARDEN_DATA_DIR: dataDir });
+    const recorded = (await (await fetch(`${again.url}/api/cron/runs/${run.id}`, { headers })).json()) as Record<string, unknown>;
+    expect(recorded).toMatchObject({ status: 'cancelled', error: expect.stringMatching(/^daemon shutdown \(second signal\)/) });
+    again.child.kill('SIGTERM');
+    expect((await once(again.child, 'exit'))[0]).toBe(0);
+  });
 });
