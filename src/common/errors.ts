@@ -31,6 +31,19 @@ export const PgErrorCode = {
   foreignKeyViolation: '23503',
 } as const;
 
+/**
+ * Whether a database error may pass if the statement is tried again: no SQLSTATE at all (the
+ * connection failed: ECONNREFUSED, a pool timeout, "Connection terminated"), or the classes for
+ * connection loss (08), transaction rollback (40), insufficient resources (53), operator
+ * intervention such as a shutdown (57) and system errors (58). A syntax or data error (42, 22,
+ * 23…) fails the same way every time.
+ */
+export function isTransientDatabaseError(error: unknown): boolean {
+  const code = pgErrorCode(error);
+  if (code === undefined || !/^[0-9A-Z]{5}$/.test(code)) return true;
+  return ['08', '40', '53', '57', '58'].includes(code.slice(0, 2));
+}
+
 export function pgErrorCode(error: unknown): string | undefined {
   const code = (error as { code?: unknown; driverError?: { code?: unknown } } | null)?.driverError?.code
     ?? (error as { code?: unknown } | null)?.code;

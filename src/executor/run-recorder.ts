@@ -12,6 +12,7 @@ import { buildChildEnv } from './child-env.js';
 import { processStartToken } from './process-identity.js';
 import { OutputCapture } from './output-capture.js';
 import { ProcessRunner } from './process-runner.js';
+import { isTransientDatabaseError } from '../common/errors.js';
 import { RunFinisher } from './run-finisher.js';
 import { runOutcome } from './run-outcome.js';
 
@@ -125,14 +126,17 @@ function emptyFinish(status: RunFinish['status'], error: string): RunFinish {
   return { status, error, finishedAt: new Date(), durationMs: 0, exitCode: null, signal: null, outputBytes: 0, outputDroppedBytes: 0, outputTruncated: false };
 }
 
-/** Retries a database write with backoff until it succeeds or RECORD_RETRY_FOR_MS has passed. */
+/**
+ * Retries a database write with backoff until it succeeds or RECORD_RETRY_FOR_MS has passed, as
+ * long as the error is one that passes (the database away or busy); any other fails at once.
+ */
 async function retrying<T>(work: () => Promise<T>): Promise<T> {
   const deadline = Date.now() + RECORD_RETRY_FOR_MS;
   for (let delay = 250; ; delay = Math.min(delay * 2, 5_000)) {
     try {
       return await work();
     } catch (error) {
-      if (Date.now() + delay > deadline) throw error;
+      if (!isTransientDatabaseError(error) || Date.now() + delay > deadline) throw error;
       await sleep(delay);
     }
   }
