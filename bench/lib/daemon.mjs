@@ -1,0 +1,116 @@
+/** A real daemon process for a scenario: `node dist/main.js` with a generated config and a store. */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BENCH_JWT_SECRET, request } from './http.mjs';
+import { childPids } from './proc.mjs';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const MAIN = join(ROOT, 'dist', 'main.js');
+const SPAWN_TIMER = join(ROOT, 'bench', 'probes', 'spawn-timer.mjs');
+let nodeFlags = [];
+
+/** Node flags for every daemon started from now on, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile. */
+export function setDaemonNodeFlags(flags) {
+  nodeFlags = flags;
+}
+
+/**
+ * Writes `yaml` to a temporary config file, starts the daemon on a free port and resolves once
+ * `GET /health` answers 200. `readyMs` is the time from spawn to that answer. With `timeSpawns`,
+ * `stop()` resolves the daemon's own spawn() call times (bench/probes/spawn-timer.mjs).
+ */
+export async function startDaemon(store, yaml, { readyTimeoutMs = 120_000, env: extraEnv = {}, timeSpawns = false } = {}) {
+  const dir = await mkdtemp(join(tmpdir(), 'cwb-daemon-'));
+  const configFile = join(dir, 'cronwarden.yaml');
+  await writeFile(configFile, yaml);
+  const port = await freePort();
+  const logFile = join(dir, 'daemon.log');
+  const log = createWriteStream(logFile);
+  const env = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME ?? dir,
+    JWT_SECRET: BENCH_JWT_SECRET,
+    PORT: String(port),
+    CRONWARDEN_CONFIG: configFile,
+    LOG_LEVEL: 'warn',
+    ...(timeSpawns ? { CWB_SPAWN_TIMES: join(dir, 'spawn-times.json') } : {}),
+    ...store.env,
+    ...extraEnv,
+  };
+  const flags = timeSpawns ? [...nodeFlags, '--import', SPAWN_TIMER] : nodeFlags;
+  const started = performance.now();
+  const child = spawn(process.execPath, [...flags, MAIN], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.pipe(log);
+  child.stderr.pipe(log);
+  const exited = once(child, 'exit');
+  const url = `http://127.0.0.1:${port}`;
+  const daemon = {
+    pid: child.pid,
+    url,
+    port,
+    logFile,
+    readyMs: 0,
+    /** The embedded database's sidecar process, if any. */
+    sidecarPid: () => (store.kind === 'pglite' ? childPids(child.pid)[0] ?? null : null),
+    stop: () => stopDaemon(child, exited, dir, timeSpawns),
+    logTail: (lines) => tail(logFile, lines),
+  };
+  try {
+    await waitReady(url, child, readyTimeoutMs);
+  } catch (error) {
+    await daemon.stop();
+    throw new Error(`${error.message}\n--- daemon log ---\n${await tail(logFile)}`);
+  }
+  daemon.readyMs = performance.now() - started;
+  return daemon;
+}
+
+async function waitReady(url, child, timeoutMs) {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`daemon exited before it was ready (code ${child.exitCode}, signal ${child.signalCode})`);
+    }
+    const status = await request(url, 'GET', '/health').then((res) => res.status, () => 0);
+    if (status === 200) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`daemon not ready within ${timeoutMs} ms`);
+}
+
+/** SIGTERM, SIGKILL if it is still there after 30 s; removes its config directory; resolves the spawn times if asked. */
+async function stopDaemon(child, exited, dir, timeSpawns) {
+  if (child.exitCode === null && child.signalCode === null) {
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    await exited;
+    clearTimeout(timer);
+  }
+  const spawnTimes = timeSpawns ? await readFile(join(dir, 'spawn-times.json'), 'utf8').then(JSON.parse, () => null) : null;
+  await rm(dir, { recursive: true, force: true });
+  return spawnTimes;
+}
+
+async function tail(file, lines = 30) {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  return text.split('\n').slice(-lines).join('\n');
+}
+
+/** A TCP port nobody listens on right now. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}

@@ -1,0 +1,152 @@
+/**
+ * Scenario 4, scale: 100,000 jobs in the database (inserted with SQL once the schema exists, weekly
+ * schedules none of which is due during the bench). Daemon restart to ready, RSS, CPU over an idle minute, then
+ * `GET /api/cron/jobs?limit=100` p50/p99 under 50 concurrent clients with triggers beside them.
+ */
+import { configYaml, NEVER_CRON, SCALE_CRON_SQL, TRUE_PIPELINE } from '../lib/config.mjs';
+import { startDaemon } from '../lib/daemon.mjs';
+import { closedLoop, request, token } from '../lib/http.mjs';
+import { cpuSeconds, memory } from '../lib/proc.mjs';
+import { forEachKind } from '../lib/kinds.mjs';
+import { failedRow, lessOrEqual, row } from '../lib/report.mjs';
+import { round, summary } from '../lib/stats.mjs';
+import { createStore } from '../lib/store.mjs';
+
+const YAML = configYaml({
+  pipelines: { true: TRUE_PIPELINE },
+  jobs: { scale_probe: { pipeline: 'true', cron: NEVER_CRON, overlap: 'allow' } },
+});
+/** The first jobs belong to this owner: 100 of them, a page to list when ?limit is not supported. */
+const PAGE_OWNER = 'bench-owner';
+
+export async function scale(ctx) {
+  const result = { jobs: ctx.sizes.scaleJobs, idleSeconds: ctx.sizes.idleSeconds, clients: ctx.sizes.loadClients, databases: {} };
+  const rows = [];
+  const measuredByKind = await forEachKind(ctx, (kind) => {
+    ctx.log(`scale: ${ctx.sizes.scaleJobs} jobs on ${kind}`);
+    return onKind(ctx, kind);
+  });
+  ctx.kinds.forEach((kind, i) => {
+    const measured = measuredByKind[i];
+    result.databases[kind] = measured;
+    if (measured.error) return void rows.push(failedRow('scale', kind, measured.error));
+    const jobs = ctx.sizes.scaleJobs.toLocaleString('en-US');
+    rows.push(row('scale', kind, `ready after start, ${jobs} jobs`, round(measured.readyMs / 1000, 2), 's', { target: lessOrEqual(10, '≤ 10 s') }));
+    const sidecarNote = measured.sidecarRssMiB === null ? '' : `; sidecar ${measured.sidecarRssMiB} MiB`;
+    rows.push(row('scale', kind, `daemon peak RSS, ${jobs} jobs`, measured.rssPeakMiB, 'MiB', {
+      target: lessOrEqual(400, '≤ 400 MiB'),
+      note: `${measured.rssMiB} MiB once ready, ${measured.rssAfterIdleMiB} MiB after the idle window${sidecarNote}`,
+    }));
+    rows.push(row('scale', kind, 'longest /health answer after ready', measured.afterStart.longestHealthMs, 'ms', { note: `${measured.afterStart.notReadyAnswers} of ${measured.afterStart.polls} polls not ready` }));
+    rows.push(row('scale', kind, 'idle CPU, % of a core', measured.idleCpuPercent, '%', { target: lessOrEqual(1, '≤ 1 %'), note: measured.sidecarIdleCpuPercent === null ? null : `sidecar ${measured.sidecarIdleCpuPercent} %` }));
+    rows.push(row('scale', kind, `list p50, ${ctx.sizes.loadClients} clients`, measured.list.p50, 'ms', { note: measured.listPath }));
+    rows.push(row('scale', kind, `list p99, ${ctx.sizes.loadClients} clients`, measured.list.p99, 'ms', { target: lessOrEqual(50, '≤ 50 ms'), note: measured.listPath }));
+    rows.push(row('scale', kind, 'trigger p99 under that load', measured.trigger.p99, 'ms'));
+  });
+  return { result, rows };
+}
+
+async function onKind(ctx, kind) {
+  const store = await createStore(kind, ctx.serverUrl);
+  let daemon = null;
+  try {
+    // First start creates the schema; the jobs go in with one INSERT while the database is served.
+    daemon = await startDaemon(store, YAML);
+    const insertMs = await insertJobs(store, ctx.sizes.scaleJobs);
+    await daemon.stop();
+    ctx.log(`scale: ${ctx.sizes.scaleJobs} jobs inserted on ${kind} in ${Math.round(insertMs)} ms; restarting`);
+    daemon = await startDaemon(store, YAML);
+    ctx.log(`scale: ready on ${kind} in ${Math.round(daemon.readyMs)} ms; settling ${ctx.sizes.settleSeconds} s, then idle for ${ctx.sizes.idleSeconds} s`);
+    const measured = { insertMs: round(insertMs), readyMs: round(daemon.readyMs), ...(await idle(daemon, ctx.sizes.idleSeconds, ctx.sizes.settleSeconds)) };
+    const sidecar = daemon.sidecarPid();
+    measured.sidecarRssMiB = sidecar ? round(memory(sidecar)?.rssMiB ?? null) : null;
+    Object.assign(measured, await underLoad(daemon, ctx.sizes.loadClients, ctx.sizes.loadSeconds * 1000));
+    measured.rssAfterLoadMiB = round(memory(daemon.pid)?.rssMiB ?? null);
+    return measured;
+  } catch (error) {
+    if (daemon) error.message += `\n--- daemon log ---\n${await daemon.logTail()}`;
+    throw error;
+  } finally {
+    await daemon?.stop();
+    await store.dispose();
+  }
+}
+
+/** `count` API jobs on /bin/true on weekly schedules that do not fire during the bench (see scaleCron). */
+async function insertJobs(store, count) {
+  const client = await store.connect();
+  try {
+    const started = performance.now();
+    await client.query(
+      `INSERT INTO cw_jobs (id, name, pipeline, cron, owner, source, overlap)
+       SELECT 'scale_' || lpad(i::text, 6, '0'), 'scale job ' || i, 'true',
+              ${SCALE_CRON_SQL},
+              CASE WHEN i <= 100 THEN $2 ELSE 'user_' || (i % 500) END, 'api', 'allow'
+       FROM generate_series(1, $1::int) AS i`,
+      [count, PAGE_OWNER],
+    );
+    return performance.now() - started;
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * After start: for `settleSeconds`, polls readiness twice a second (the longest answer shows how
+ * long the event loop was blocked, the 503s how long it said not-ready); then RSS, and CPU used
+ * over `seconds` of doing nothing, for the daemon and its sidecar.
+ */
+async function idle(daemon, seconds, settleSeconds) {
+  const settle = [];
+  for (const until = performance.now() + settleSeconds * 1000; performance.now() < until;) {
+    settle.push(await request(daemon.url, 'GET', '/health'));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  const sidecar = daemon.sidecarPid();
+  const rssMiB = round(memory(daemon.pid).rssMiB);
+  const before = { daemon: cpuSeconds(daemon.pid), sidecar: sidecar ? cpuSeconds(sidecar) : null, at: performance.now() };
+  await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+  const wall = (performance.now() - before.at) / 1000;
+  const percent = (pid, start) => round(((cpuSeconds(pid) - start) / wall) * 100, 2);
+  const after = memory(daemon.pid);
+  return {
+    afterStart: { longestHealthMs: round(Math.max(...settle.map((res) => res.ms))), notReadyAnswers: settle.filter((res) => res.status !== 200).length, polls: settle.length },
+    rssMiB,
+    rssAfterIdleMiB: round(after.rssMiB),
+    // The peak since the process started: what the machine must have for it, and what each fork copies at worst.
+    rssPeakMiB: round(after.hwmMiB),
+    idleCpuPercent: percent(daemon.pid, before.daemon),
+    sidecarIdleCpuPercent: sidecar ? percent(sidecar, before.sidecar) : null,
+  };
+}
+
+/**
+ * `clients` clients listing a page of jobs back to back for `durationMs`, and one client
+ * triggering a run after another beside them. Uses `?limit=100` when the API accepts it, else a
+ * filter that returns the 100 jobs of one owner (and says so).
+ */
+async function underLoad(daemon, clients, durationMs) {
+  const bearer = token();
+  const probe = await request(daemon.url, 'GET', '/api/cron/jobs?limit=100', { bearer });
+  const listPath = probe.status === 200 ? '/api/cron/jobs?limit=100' : `/api/cron/jobs?owner=${PAGE_OWNER}`;
+  const listed = probe.status === 200 ? probe : await request(daemon.url, 'GET', listPath, { bearer });
+  if (listed.status !== 200) throw new Error(`GET ${listPath} answered ${listed.status}`);
+  const triggerSamples = [];
+  const [lists] = await Promise.all([
+    closedLoop(clients, durationMs, (client) => request(daemon.url, 'GET', listPath, { bearer, client })),
+    closedLoop(1, durationMs, async () => {
+      const res = await request(daemon.url, 'POST', '/api/cron/jobs/scale_probe/trigger', { bearer, body: {}, client: clients });
+      triggerSamples.push(res);
+      return res;
+    }),
+  ]);
+  const ok = lists.filter((sample) => sample.status === 200);
+  const statuses = {};
+  for (const sample of lists) statuses[sample.status] = (statuses[sample.status] ?? 0) + 1;
+  return {
+    listPath: probe.status === 200 ? listPath : `${listPath} (?limit=100 answered ${probe.status})`,
+    listItems: Array.isArray(listed.body) ? listed.body.length : listed.body?.items?.length ?? null,
+    list: { ...summary(ok.map((sample) => sample.ms)), errors: lists.length - ok.length, statuses, perSecond: round(lists.length / (durationMs / 1000)) },
+    trigger: { ...summary(triggerSamples.filter((res) => res.status === 202).map((res) => res.ms)), errors: triggerSamples.filter((res) => res.status !== 202).length },
+  };
+}
