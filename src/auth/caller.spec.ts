@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import type { JwtConfig } from '../config/config.types.js';
 import { callerFromClaims, canManageJob, canSeeJob, parseRoles, type Caller } from './caller.js';
 import { jwtStrategyOptions } from './jwt.strategy.js';
@@ -74,7 +75,8 @@ describe('jwtStrategyOptions', () => {
   });
 
   it('pins a public key to the configured asymmetric algorithms only', () => {
-    const options = jwtStrategyOptions({ ...base, publicKey: 'PEM', algorithms: ['RS256', 'HS256', 'ES256'] });
+    const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256', publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
+    const options = jwtStrategyOptions({ ...base, publicKey, algorithms: ['RS256', 'HS256', 'ES256'] });
     expect(options.algorithms).toEqual(['RS256', 'ES256']);
   });
 

@@ -31,6 +31,8 @@ interface ScheduledJob {
   overlap: OverlapPolicy;
   catchupWindowMs: number;
   jitterMs: number;
+  /** The row's version when tracked: a sync skips rows it already has. */
+  version: number;
 }
 
 /**
@@ -109,6 +111,7 @@ export class SchedulerService {
       overlap: row.overlap,
       catchupWindowMs: row.catchupWindowMs,
       jitterMs: row.jitterMs,
+      version: row.version,
     };
     this.jobs.set(job.id, job);
     this.heap.upsert(job.id, this.dueAt(job));
@@ -202,7 +205,11 @@ export class SchedulerService {
   private async syncChanged(now: number): Promise<void> {
     const since = new Date(this.lastSyncAt - SYNC_INTERVAL_MS);
     this.lastSyncAt = now;
-    for (const row of await this.jobsRepository.findChangedSince(since)) this.track(row);
+    for (const row of await this.jobsRepository.findChangedSince(since)) {
+      // The window overlaps the last one (clock skew, late commits): rows already tracked at this version are skipped.
+      if (row.enabled && !row.paused && this.jobs.get(row.id)?.version === row.version) continue;
+      this.track(row);
+    }
   }
 }
 
