@@ -1,7 +1,7 @@
 import { Clock } from '../../src/common/clock.js';
 import { Database } from '../../src/database/database.js';
 import { ClockCheck } from '../../src/nodes/clock-check.js';
-import { createTestStore, FIXTURES, startTestDaemon, waitFor, type TestDaemon, type TestStore } from '../support/daemon.js';
+import { FIXTURES, waitFor, useTestDaemon } from '../support/daemon.js';
 import { testDatabaseKinds } from '../support/databases.js';
 
 const yaml = `
@@ -17,17 +17,7 @@ jobs:
 `;
 
 describe.each(testDatabaseKinds())('a node whose clock disagrees with the database on %s', (kind) => {
-  let store: TestStore;
-  let daemon: TestDaemon;
-
-  beforeAll(async () => {
-    store = await createTestStore(kind);
-    daemon = await startTestDaemon(store, yaml);
-  });
-  afterAll(async () => {
-    await daemon?.close();
-    await store?.dispose();
-  });
+  const daemon = useTestDaemon(kind, yaml);
 
   const sql = <T>(query: string, params: unknown[] = []) => daemon.daemon.app.get(Database).rows<T>(query, params);
   const fired = async () => (await sql<{ n: number }>(`SELECT count(*)::int AS n FROM cw_runs WHERE job_id = 'tick'`))[0].n;

@@ -1,4 +1,4 @@
-import { api, createTestStore, FIXTURES, startTestDaemon, token, type TestDaemon, type TestStore } from '../support/daemon.js';
+import { api, FIXTURES, token, useTestDaemon } from '../support/daemon.js';
 import { testDatabaseKinds } from '../support/databases.js';
 
 const admin = token('ops', ['admin']);
@@ -26,17 +26,7 @@ jobs:
 interface Instant { at: string; local: string; offset: string; dstNote: string | null }
 
 describe.each(testDatabaseKinds())('the pipeline catalog and schedule previews on %s', (kind) => {
-  let store: TestStore;
-  let daemon: TestDaemon;
-
-  beforeAll(async () => {
-    store = await createTestStore(kind);
-    daemon = await startTestDaemon(store, yaml);
-  });
-  afterAll(async () => {
-    await daemon?.close();
-    await store?.dispose();
-  });
+  const daemon = useTestDaemon(kind, yaml);
 
   const call = (method: string, path: string, as: string, body?: unknown) => api(daemon, method, path, { token: as, body });
 

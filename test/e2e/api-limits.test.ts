@@ -1,19 +1,9 @@
-import { api, createTestStore, FIXTURES, startTestDaemon, token, type TestDaemon, type TestStore } from '../support/daemon.js';
+import { api, FIXTURES, token, useTestDaemon } from '../support/daemon.js';
 
 const alice = token('alice', ['user']);
 
 describe('the HTTP limits', () => {
-  let store: TestStore;
-  let daemon: TestDaemon;
-
-  beforeAll(async () => {
-    store = await createTestStore('pglite');
-    daemon = await startTestDaemon(store, `pipelines:\n  ok:\n    command: ["${FIXTURES}/exit-0.sh"]\n`);
-  });
-  afterAll(async () => {
-    await daemon?.close();
-    await store?.dispose();
-  });
+  const daemon = useTestDaemon('pglite', `pipelines:\n  ok:\n    command: ["${FIXTURES}/exit-0.sh"]\n`);
 
   const post = (body: string | ReadableStream<Uint8Array>, headers: Record<string, string> = {}) => fetch(`${daemon.url}/api/cron/jobs`, {
     method: 'POST', headers: { authorization: `Bearer ${alice}`, 'content-type': 'application/json', ...headers }, body,

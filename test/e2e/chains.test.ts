@@ -1,4 +1,4 @@
-import { api, createTestStore, FIXTURES, startTestDaemon, token, waitFor, type TestDaemon, type TestStore } from '../support/daemon.js';
+import { api, FIXTURES, token, waitFor, useTestDaemon } from '../support/daemon.js';
 import { testDatabaseKinds } from '../support/databases.js';
 
 const admin = token('ops', ['admin']);
@@ -17,16 +17,7 @@ jobs:
 interface Run { id: string; jobId: string; status: string; trigger: string; attempt: number; parentRunId: string | null; error: string | null }
 
 describe.each(testDatabaseKinds())('chains and job retries on %s', (kind) => {
-  let store: TestStore;
-  let daemon: TestDaemon;
-  beforeAll(async () => {
-    store = await createTestStore(kind);
-    daemon = await startTestDaemon(store, yaml);
-  });
-  afterAll(async () => {
-    await daemon?.close();
-    await store?.dispose();
-  });
+  const daemon = useTestDaemon(kind, yaml);
 
   const runsOf = async (jobId: string): Promise<Run[]> => (await api(daemon, 'GET', `/api/cron/jobs/${jobId}/runs`, { token: admin })).body.items;
   const settled = (jobId: string, count: number) => waitFor(async () => {

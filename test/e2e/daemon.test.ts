@@ -1,4 +1,4 @@
-import { api, createTestStore, FIXTURES, startTestDaemon, token, waitFor, type TestDaemon, type TestStore } from '../support/daemon.js';
+import { api, FIXTURES, token, waitFor, useTestDaemon } from '../support/daemon.js';
 import { testDatabaseKinds } from '../support/databases.js';
 
 const admin = token('ops', ['admin']);
@@ -42,17 +42,7 @@ jobs:
 `;
 
 describe.each(testDatabaseKinds())('the daemon on %s', (kind) => {
-  let store: TestStore;
-  let daemon: TestDaemon;
-
-  beforeAll(async () => {
-    store = await createTestStore(kind);
-    daemon = await startTestDaemon(store, yaml, { DATABASE_PASSWORD_FOR_TEST: 'leak-me-not' });
-  });
-  afterAll(async () => {
-    await daemon?.close();
-    await store?.dispose();
-  });
+  const daemon = useTestDaemon(kind, yaml, { DATABASE_PASSWORD_FOR_TEST: 'leak-me-not' });
 
   const finished = (runId: string) =>
     waitFor(async () => {

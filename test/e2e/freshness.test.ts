@@ -1,4 +1,4 @@
-import { api, createTestStore, FIXTURES, startTestDaemon, token, waitFor, type TestDaemon, type TestStore } from '../support/daemon.js';
+import { api, FIXTURES, token, waitFor, useTestDaemon } from '../support/daemon.js';
 import { testDatabaseKinds } from '../support/databases.js';
 
 const admin = token('ops', ['admin']);
@@ -12,16 +12,7 @@ jobs:
 `;
 
 describe.each(testDatabaseKinds())("a job's health (dead-man's switch) on %s", (kind) => {
-  let store: TestStore;
-  let daemon: TestDaemon;
-  beforeAll(async () => {
-    store = await createTestStore(kind);
-    daemon = await startTestDaemon(store, yaml);
-  });
-  afterAll(async () => {
-    await daemon?.close();
-    await store?.dispose();
-  });
+  const daemon = useTestDaemon(kind, yaml);
 
   const job = async (id: string) => (await api(daemon, 'GET', `/api/cron/jobs/${id}`, { token: admin })).body;
   const runToEnd = async (id: string) => {

@@ -87,3 +87,34 @@ function testLogger(level: string): ConsoleLogger {
   const index = { error: 1, warn: 2, info: 3, debug: 4, verbose: 5 }[level] ?? 1;
   return new ConsoleLogger({ logLevels: LEVELS.slice(0, index + 1) });
 }
+
+/** A daemon started before a describe block's tests and stopped after them; `store` is where it keeps its data. */
+export type UsedTestDaemon = TestDaemon & { readonly store: TestStore };
+
+/**
+ * Starts a daemon on a fresh store in beforeAll and stops it (and drops the store) in afterAll.
+ * Call inside describe(); the handle reads through to the running daemon.
+ */
+export function useTestDaemon(kind: TestDatabaseKind, yaml: string, extraEnv: Record<string, string> = {}): UsedTestDaemon {
+  let store: TestStore | undefined;
+  let running: TestDaemon | undefined;
+  const started = () => {
+    if (!running || !store) throw new Error('the test daemon is not running (use it inside the tests of its describe block)');
+    return { running, store };
+  };
+  beforeAll(async () => {
+    store = await createTestStore(kind);
+    running = await startTestDaemon(store, yaml, extraEnv);
+  });
+  afterAll(async () => {
+    await running?.close();
+    await store?.dispose();
+  });
+  return {
+    get daemon() { return started().running.daemon; },
+    get config() { return started().running.config; },
+    get url() { return started().running.url; },
+    get store() { return started().store; },
+    close: () => started().running.close(),
+  };
+}
