@@ -108,7 +108,8 @@ describe.each(testDatabaseKinds())('scheduling on %s', (kind) => {
   it('catches up once for instants missed while down and records the rest as one skipped range', async () => {
     await daemon.close();
     daemon = await startTestDaemon(store, yaml);
-    const anchor = new Date(Math.floor(Date.now() / HOUR) * HOUR - 10 * HOUR);
+    // Not hour-aligned, so the latest missed instant (anchor+10h) is 15 min old whatever the time of day.
+    const anchor = new Date(Math.floor(Date.now() / 1000) * 1000 - 10 * HOUR - 15 * 60_000);
     await sql('UPDATE cw_jobs SET anchor_at = $2 WHERE id = $1', ['caught_up', anchor]);
     await restart();
     const runs = await waitFor(async () => {
@@ -125,7 +126,9 @@ describe.each(testDatabaseKinds())('scheduling on %s', (kind) => {
   });
 
   it('catches up all: runs each instant missed within the window, oldest first, and records the older ones as one skipped range', async () => {
-    const anchor = new Date(Math.floor(Date.now() / HOUR) * HOUR - 6 * HOUR);
+    // Not hour-aligned: missed are anchor+1h … anchor+6h (the last 15 min ago), and the 3h30m window starts at
+    // anchor+2h45m, 15 min clear of any instant, whatever the time of day the test runs.
+    const anchor = new Date(Math.floor(Date.now() / 1000) * 1000 - 6 * HOUR - 15 * 60_000);
     await sql('UPDATE cw_jobs SET anchor_at = $2 WHERE id = $1', ['caught_up_all', anchor]);
     await restart();
     const runs = await waitFor(async () => {
@@ -135,7 +138,6 @@ describe.each(testDatabaseKinds())('scheduling on %s', (kind) => {
     }, 10_000, 'catch-up rows');
     const at = (hours: number) => new Date(anchor.getTime() + hours * HOUR).toISOString();
     const caughtUp = runs.filter((run) => run.status !== 'skipped').map((run) => run.scheduledFor).sort();
-    // Missed: anchor+1h … anchor+6h; the window (3h30m) reaches back to anchor+3h.
     expect(caughtUp).toEqual([at(3), at(4), at(5), at(6)]);
     expect(runs.every((run) => run.status === 'skipped' || run.trigger === 'catchup')).toBe(true);
     const [skipped] = runs.filter((run) => run.status === 'skipped');
