@@ -7,7 +7,7 @@ const pipelines = new Map([['main', {} as PipelineConfig], ['other', {} as Pipel
 const row = (overrides: Partial<JobRow> = {}): JobRow => ({
   id: 'j', name: 'J', pipeline: 'main', cron: '0 3 * * *', everyMs: null, timezone: 'Europe/Berlin', params: { a: 1 }, overlap: 'skip',
   catchup: 'once', catchupWindowMs: 21_600_000, jitterMs: 0, owner: 'alice', source: 'api', enabled: true, paused: false,
-  pauseNote: null, pausedBy: null, pausedAt: null, anchorAt: null, version: 1, createdAt: new Date(), updatedAt: new Date(),
+  pauseNote: null, pausedBy: null, pausedAt: null, anchorAt: null, nextFireAt: null, version: 1, createdAt: new Date(), updatedAt: new Date(),
   expectSuccessWithinMs: null, ...overrides,
 });
 

@@ -1,10 +1,11 @@
-import { Check, Column, Entity, PrimaryColumn } from 'typeorm';
+import { Check, Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import type { CatchupPolicy, OverlapPolicy } from '../config/config.types.js';
 
 /** A schedule that runs one pipeline with params. Table `cw_jobs`; the migration is the source of truth. */
 @Entity('cw_jobs')
 @Check('cw_jobs_schedule_check', '(cron IS NULL) <> (every_ms IS NULL)')
 @Check('cw_jobs_source_check', `source IN ('config', 'api')`)
+@Index('cw_jobs_updated_at_idx', ['updatedAt'])
 export class JobEntity {
   @PrimaryColumn('text') id: string;
   @Column('text') name: string;
@@ -29,6 +30,11 @@ export class JobEntity {
   @Column('timestamptz', { name: 'paused_at', nullable: true }) pausedAt: Date | null;
   /** The last scheduled instant that was handled (fired, skipped or caught up): the schedule's anchor. */
   @Column('timestamptz', { name: 'anchor_at', nullable: true }) anchorAt: Date | null;
+  /**
+   * The first scheduled instant after the anchor, as the scheduler last computed it: a cache, valid
+   * only while it is later than the anchor; null when not computed yet or the schedule changed.
+   */
+  @Column('timestamptz', { name: 'next_fire_at', nullable: true }) nextFireAt: Date | null;
   /** Bumped on every change of definition or state, so schedulers can tell a stale copy. */
   @Column('integer', { default: 1 }) version: number;
   @Column('timestamptz', { name: 'created_at', default: () => 'now()' }) createdAt: Date;

@@ -19,6 +19,7 @@ const JOB_COLUMNS = `
   j.id, j.name, j.pipeline, j.cron, j.every_ms AS "everyMs", j.timezone, j.params, j.overlap, j.catchup,
   j.catchup_window_ms AS "catchupWindowMs", j.jitter_ms AS "jitterMs", j.owner, j.source, j.enabled, j.paused,
   j.pause_note AS "pauseNote", j.paused_by AS "pausedBy", j.paused_at AS "pausedAt", j.anchor_at AS "anchorAt",
+  j.next_fire_at AS "nextFireAt",
   j.version, j.created_at AS "createdAt", j.updated_at AS "updatedAt", j.expect_success_within_ms AS "expectSuccessWithinMs"`;
 
 /** SQL for `cw_jobs`. */
@@ -40,7 +41,9 @@ export class JobsRepository {
          name = EXCLUDED.name, pipeline = EXCLUDED.pipeline, cron = EXCLUDED.cron, every_ms = EXCLUDED.every_ms,
          timezone = EXCLUDED.timezone, params = EXCLUDED.params, overlap = EXCLUDED.overlap,
          catchup = EXCLUDED.catchup, catchup_window_ms = EXCLUDED.catchup_window_ms, jitter_ms = EXCLUDED.jitter_ms,
-         expect_success_within_ms = EXCLUDED.expect_success_within_ms, enabled = true, version = j.version + 1, updated_at = now()
+         expect_success_within_ms = EXCLUDED.expect_success_within_ms, enabled = true, version = j.version + 1, updated_at = now(),
+         next_fire_at = CASE WHEN (j.cron, j.every_ms, j.timezone) IS NOT DISTINCT FROM (EXCLUDED.cron, EXCLUDED.every_ms, EXCLUDED.timezone)
+                             THEN j.next_fire_at END
        WHERE j.source = 'config'
        RETURNING ${JOB_COLUMNS}`,
       [job.id, job.name, job.pipeline, job.cron, job.everyMs, job.timezone, JSON.stringify(job.params), job.overlap,
@@ -65,6 +68,21 @@ export class JobsRepository {
   /** Every enabled job: what the scheduler loads at start. */
   async findEnabled(): Promise<JobRow[]> {
     return this.db.rows<JobRow>(`SELECT ${JOB_COLUMNS} FROM cw_jobs j WHERE j.enabled ORDER BY j.id`);
+  }
+
+  /**
+   * Stores next fires the scheduler computed, each only while the job's anchor is still the one it
+   * was computed from (another node may have fired the job meanwhile). Not a change of the job:
+   * neither its version nor updated_at moves.
+   */
+  async storeNextFires(entries: { id: string; anchor: Date | null; next: Date | null }[]): Promise<void> {
+    if (entries.length === 0) return;
+    await this.db.rows(
+      `UPDATE cw_jobs j SET next_fire_at = e.next
+       FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[]) AS e(id, anchor, next)
+       WHERE j.id = e.id AND j.anchor_at IS NOT DISTINCT FROM e.anchor`,
+      [entries.map((e) => e.id), entries.map((e) => e.anchor), entries.map((e) => e.next)],
+    );
   }
 
   /** Jobs changed since an instant, disabled and paused ones included (so a scheduler can drop them). */
@@ -126,7 +144,8 @@ export class JobsRepository {
     return this.db.one<JobRow>(
       `UPDATE cw_jobs j SET name = $3, pipeline = $4, cron = $5, every_ms = $6, timezone = $7, params = $8,
          overlap = $9, catchup = $10, catchup_window_ms = $11, jitter_ms = $12, owner = $13,
-         anchor_at = CASE WHEN $14 THEN now() ELSE j.anchor_at END, version = j.version + 1, updated_at = now()
+         anchor_at = CASE WHEN $14 THEN now() ELSE j.anchor_at END, next_fire_at = CASE WHEN $14 THEN NULL ELSE j.next_fire_at END,
+         version = j.version + 1, updated_at = now()
        WHERE j.id = $1 AND j.version = $2 AND j.source = 'api' AND j.enabled
        RETURNING ${JOB_COLUMNS}`,
       [id, version, ...definitionValues(job), scheduleChanged],
