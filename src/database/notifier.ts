@@ -31,6 +31,7 @@ export class Notifier {
   private closed = false;
   private retry: NodeJS.Timeout | undefined;
   private sending: Promise<void> = Promise.resolve();
+  private queuedWaiting = false;
 
   constructor(
     private readonly nodeId: string,
@@ -50,11 +51,19 @@ export class Notifier {
   publish<K extends SignalName>(name: K, payload: Signals[K]): void {
     this.local.emit(name, payload);
     if (!this.client) return;
+    // Receivers of run.queued only look for work: while one waits to be sent, another says nothing more.
+    if (name === 'run.queued') {
+      if (this.queuedWaiting) return;
+      this.queuedWaiting = true;
+    }
     const client = this.client;
     const message = JSON.stringify({ from: this.nodeId, name, payload });
     // One query at a time on the LISTEN connection (pg deprecates overlapping ones); order is kept too.
     this.sending = this.sending
-      .then(() => client.query('SELECT pg_notify($1, $2)', [CHANNEL, message]))
+      .then(() => {
+        if (name === 'run.queued') this.queuedWaiting = false;
+        return client.query('SELECT pg_notify($1, $2)', [CHANNEL, message]);
+      })
       .then(
         () => undefined,
         (error: Error) => this.logger.warn(`could not notify other nodes of ${name}: ${error.message}`),

@@ -6,6 +6,7 @@ import { Database } from '../database/database.js';
 import { Notifier } from '../database/notifier.js';
 import { RunsRepository, type RunFinish, type RunRow } from '../runs/runs.repository.js';
 import { RETRIED_STATUSES, retryDelayMs } from './retry-policy.js';
+import { WriteBatcher } from '../common/write-batcher.js';
 
 const NO_RETRIES: RetryPolicy = { max: 0, backoffMs: 0, factor: 1 };
 /** How the executor names a kill at shutdown (ExecutorService.shutdown). */
@@ -33,11 +34,19 @@ export class RunFinisher {
     private readonly notifier: Notifier,
   ) {}
 
+  private readonly finishes = new WriteBatcher((entries: Array<{ runId: string; finish: RunFinish }>) => this.runs.finishMany(entries));
+
   /**
    * Records how a running run ended and, for a failure or timeout with retries left, queues its
    * retry. Returns null when the run was no longer running (another node reaped it meanwhile).
    */
-  async finish(runId: string, pipeline: string, finish: RunFinish): Promise<EndedRun | null> {
+  async finish(run: Pick<RunRow, 'id' | 'jobId'>, pipeline: string, finish: RunFinish): Promise<EndedRun | null> {
+    const runId = run.id;
+    if (!this.mayFollowUp(run.jobId, pipeline, finish.status)) {
+      // Nothing can follow: no transaction, and batched with the other runs ending meanwhile.
+      const finished = await this.finishes.push({ runId, finish });
+      return finished ? { run: finished, retry: null, chained: [] } : null;
+    }
     const ended = await this.db.transaction(async (runner) => {
       const run = await this.runs.finish(runId, finish, runner);
       return run ? { run, ...(await this.queueFollowUps(run, pipeline, runner)) } : null;
@@ -82,6 +91,14 @@ export class RunFinisher {
     this.notifier.publish('run.queued', { runId: retry.id });
     const at = retry.notBefore?.toISOString() ?? 'now';
     this.logger.log({ message: `run ${run.id} of job ${run.jobId} ${run.status} on attempt ${run.attempt}: retry ${retry.id} (attempt ${retry.attempt}) queued for ${at}`, jobId: run.jobId, runId: retry.id, parentRunId: run.id, attempt: retry.attempt });
+  }
+
+  /** Whether a run of the job ending so could be retried, requeued or chained (then it ends in a transaction with those). */
+  private mayFollowUp(jobId: string, pipeline: string, status: RunFinish['status']): boolean {
+    const job = this.config.jobs.get(jobId);
+    if (status === 'succeeded') return (job?.onSuccess?.length ?? 0) > 0;
+    if (status === 'cancelled') return this.config.pipelines.get(pipeline)?.requeueOnShutdown === true;
+    return (job?.onFailure?.length ?? 0) > 0 || (job?.retries ?? this.policyFor(pipeline)).max > 0;
   }
 
   private policyFor(pipeline: string): RetryPolicy {

@@ -7,7 +7,8 @@ import { DaemonEnvironment } from '../nodes/node-identity.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { ResourceSampler, type ResourceUse } from './resource-sampler.js';
 import { RunOutputRepository, type OutputDelta } from '../runs/run-output.repository.js';
-import { RunsRepository, type ClaimedRun, type RunFinish } from '../runs/runs.repository.js';
+import { RunsRepository, type ClaimedRun, type RunFinish, type RunPid } from '../runs/runs.repository.js';
+import { WriteBatcher } from '../common/write-batcher.js';
 import { buildChildEnv } from './child-env.js';
 import { processStartToken } from './process-identity.js';
 import { OutputCapture } from './output-capture.js';
@@ -38,6 +39,11 @@ export class RunRecorder {
     private readonly finisher: RunFinisher,
   ) {}
 
+  private readonly pids = new WriteBatcher(async (entries: RunPid[]) => {
+    await this.runs.setPids(entries);
+    return entries.map(() => undefined);
+  });
+
   async execute(run: ClaimedRun, signal: AbortSignal): Promise<void> {
     const pipeline = this.config.pipelines.get(run.pipeline);
     if (!pipeline) {
@@ -49,13 +55,16 @@ export class RunRecorder {
     const flusher = new OutputFlusher(run.id, capture, this.output);
     const timer = setInterval(() => void flusher.flush(), OUTPUT_FLUSH_MS);
     let stopSampling: (() => ResourceUse) | undefined;
+    let spawned: RunPid | null = null;
     const result = await this.runner.run(this.spec(run, pipeline), {
       signal,
       output: capture,
       onSpawn: (pid) => {
         stopSampling = this.sampler.track(pid);
         this.metrics.runStarted(run.jobId, run.trigger, run.scheduledFor, new Date());
-        void this.runs.setPid(run.id, pid, processStartToken(pid)).catch(() => undefined);
+        spawned = { runId: run.id, pid, processStart: processStartToken(pid) };
+        // Best effort and batched: the finish records the pid too, should this write come late or fail.
+        void this.pids.push(spawned).catch(() => undefined);
       },
     });
     clearInterval(timer);
@@ -70,6 +79,8 @@ export class RunRecorder {
       outputBytes: capture.totalBytes,
       outputDroppedBytes: capture.droppedBytes,
       outputTruncated: capture.truncated,
+      pid: (spawned as RunPid | null)?.pid ?? null,
+      processStart: (spawned as RunPid | null)?.processStart ?? null,
       ...(stopSampling?.() ?? {}),
     });
   }
@@ -85,7 +96,7 @@ export class RunRecorder {
   }
 
   private async record(run: ClaimedRun, finish: RunFinish): Promise<void> {
-    const ended = await retrying(() => this.finisher.finish(run.id, run.pipeline, finish));
+    const ended = await retrying(() => this.finisher.finish(run, run.pipeline, finish));
     const fields = { jobId: run.jobId, runId: run.id, status: finish.status, exitCode: finish.exitCode, signal: finish.signal, durationMs: finish.durationMs };
     const message = `run ended: job ${run.jobId}, run ${run.id}, ${finish.status}${finish.error ? ` (${finish.error})` : ''} in ${finish.durationMs} ms`;
     if (finish.status === 'succeeded') this.logger.log({ message, ...fields });

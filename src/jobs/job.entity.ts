@@ -31,8 +31,8 @@ export class JobEntity {
   /** The last scheduled instant that was handled (fired, skipped or caught up): the schedule's anchor. */
   @Column('timestamptz', { name: 'anchor_at', nullable: true }) anchorAt: Date | null;
   /**
-   * The first scheduled instant after the anchor, as the scheduler last computed it: a cache, valid
-   * only while it is later than the anchor; null when not computed yet or the schedule changed.
+   * The first scheduled instant after the anchor, as the scheduler last computed it; null until
+   * computed. A trigger clears it when the anchor or the schedule changes (migration 1764000008000).
    */
   @Column('timestamptz', { name: 'next_fire_at', nullable: true }) nextFireAt: Date | null;
   /** Bumped on every change of definition or state, so schedulers can tell a stale copy. */

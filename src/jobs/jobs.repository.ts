@@ -7,6 +7,10 @@ import type { JobEntity } from './job.entity.js';
 /** A job row as the SQL below returns it (camelCase aliases of `cw_jobs`). */
 export type JobRow = JobEntity;
 
+/** What the scheduler needs of a job. */
+export type ScheduleRow = Pick<JobRow, 'id' | 'cron' | 'everyMs' | 'timezone' | 'catchup' | 'overlap' | 'catchupWindowMs' | 'jitterMs'
+  | 'enabled' | 'paused' | 'anchorAt' | 'nextFireAt' | 'version' | 'createdAt'>;
+
 export interface JobFilter {
   /** Only jobs this owner may see: their own plus system jobs. Null = all (admin). */
   visibleTo: string | null;
@@ -41,9 +45,7 @@ export class JobsRepository {
          name = EXCLUDED.name, pipeline = EXCLUDED.pipeline, cron = EXCLUDED.cron, every_ms = EXCLUDED.every_ms,
          timezone = EXCLUDED.timezone, params = EXCLUDED.params, overlap = EXCLUDED.overlap,
          catchup = EXCLUDED.catchup, catchup_window_ms = EXCLUDED.catchup_window_ms, jitter_ms = EXCLUDED.jitter_ms,
-         expect_success_within_ms = EXCLUDED.expect_success_within_ms, enabled = true, version = j.version + 1, updated_at = now(),
-         next_fire_at = CASE WHEN (j.cron, j.every_ms, j.timezone) IS NOT DISTINCT FROM (EXCLUDED.cron, EXCLUDED.every_ms, EXCLUDED.timezone)
-                             THEN j.next_fire_at END
+         expect_success_within_ms = EXCLUDED.expect_success_within_ms, enabled = true, version = j.version + 1, updated_at = now()
        WHERE j.source = 'config'
        RETURNING ${JOB_COLUMNS}`,
       [job.id, job.name, job.pipeline, job.cron, job.everyMs, job.timezone, JSON.stringify(job.params), job.overlap,
@@ -65,9 +67,14 @@ export class JobsRepository {
     return this.db.one<JobRow>(`SELECT ${JOB_COLUMNS} FROM cw_jobs j WHERE j.id = $1`, [id]);
   }
 
-  /** Every enabled job: what the scheduler loads at start. */
-  async findEnabled(): Promise<JobRow[]> {
-    return this.db.rows<JobRow>(`SELECT ${JOB_COLUMNS} FROM cw_jobs j WHERE j.enabled ORDER BY j.id`);
+  /** Every enabled, unpaused job's schedule: what the scheduler loads at start (only the columns it needs). */
+  async findSchedules(): Promise<ScheduleRow[]> {
+    return this.db.rows<ScheduleRow>(
+      `SELECT j.id, j.cron, j.every_ms AS "everyMs", j.timezone, j.catchup, j.overlap, j.catchup_window_ms AS "catchupWindowMs",
+         j.jitter_ms AS "jitterMs", j.enabled, j.paused, j.anchor_at AS "anchorAt", j.next_fire_at AS "nextFireAt", j.version,
+         j.created_at AS "createdAt"
+       FROM cw_jobs j WHERE j.enabled AND NOT j.paused`,
+    );
   }
 
   /**
@@ -144,8 +151,7 @@ export class JobsRepository {
     return this.db.one<JobRow>(
       `UPDATE cw_jobs j SET name = $3, pipeline = $4, cron = $5, every_ms = $6, timezone = $7, params = $8,
          overlap = $9, catchup = $10, catchup_window_ms = $11, jitter_ms = $12, owner = $13,
-         anchor_at = CASE WHEN $14 THEN now() ELSE j.anchor_at END, next_fire_at = CASE WHEN $14 THEN NULL ELSE j.next_fire_at END,
-         version = j.version + 1, updated_at = now()
+         anchor_at = CASE WHEN $14 THEN now() ELSE j.anchor_at END, version = j.version + 1, updated_at = now()
        WHERE j.id = $1 AND j.version = $2 AND j.source = 'api' AND j.enabled
        RETURNING ${JOB_COLUMNS}`,
       [id, version, ...definitionValues(job), scheduleChanged],

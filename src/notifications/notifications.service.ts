@@ -76,6 +76,10 @@ export class NotificationsService {
     }
   }
 
+  private anyTargets(): boolean {
+    return [...this.config.pipelines.values(), ...this.config.jobs.values()].some((owner) => (owner.notify?.length ?? 0) > 0);
+  }
+
   private targetsOf(pipeline: string, jobId: string) {
     return [...(this.config.pipelines.get(pipeline)?.notify ?? []), ...(this.config.jobs.get(jobId)?.notify ?? [])];
   }
@@ -89,6 +93,8 @@ export class NotificationsService {
 
   /** Records the deliveries a finished run calls for; idempotent, so every node may do it. */
   async recordFor(runId: string): Promise<void> {
+    // Most daemons notify no one: then a finished run costs no reads here.
+    if (!this.anyTargets()) return;
     const run = await this.runs.findById(runId);
     const job = run ? await this.jobs.findById(run.jobId) : null;
     if (!run || !job) return;

@@ -31,8 +31,6 @@ export interface FireRequest {
   trigger: Extract<RunTrigger, 'schedule' | 'catchup'>;
   /** Set to record the instant as skipped with this reason instead of queueing a run. */
   skipReason: string | null;
-  /** An anchor further than this ahead of the database's clock is refused: a node with a jumped clock cannot fire the future. */
-  maxClockSkewMs: number;
 }
 
 export interface RunFinish {
@@ -48,6 +46,15 @@ export interface RunFinish {
   /** Sampled from /proc while the run ran; null when nothing was sampled (e.g. the program never started). */
   peakRssBytes?: number | null;
   cpuSeconds?: number | null;
+  /** The child's pid and process identity, kept if the run's pid was not recorded yet. */
+  pid?: number | null;
+  processStart?: string | null;
+}
+
+export interface RunPid {
+  runId: string;
+  pid: number;
+  processStart: string | null;
 }
 
 /** SQL for `cw_runs`. */
@@ -56,39 +63,46 @@ export class RunsRepository {
   constructor(private readonly db: Database) {}
 
   /**
-   * Fires one scheduled instant: moves the job's anchor forward and records the run in one
-   * statement. The anchor guard and the unique (job, instant) key make it happen once whatever the
-   * number of nodes; the overlap policy decides between `queued` and `skipped` in the same
-   * statement. Returns null when the job is paused, disabled, or the instant was already handled.
+   * Fires scheduled instants, at most one per job, in one statement: moves each job's anchor
+   * forward and records its run. The anchor guard and the unique (job, instant) key make each
+   * happen once whatever the number of nodes; the overlap policy decides between `queued` and
+   * `skipped` in the same statement. Returns the runs recorded; a job that is paused, disabled, or
+   * whose instant was already handled gets none. `queued_at` is each row's own insert time, so it
+   * still says when that run was recorded in a batch of thousands.
    */
-  async fire(request: FireRequest): Promise<RunRow | null> {
-    return this.db.one<RunRow>(
-      `WITH job AS (
-         UPDATE cw_jobs SET anchor_at = $3
-         WHERE id = $1 AND enabled AND NOT paused AND (anchor_at IS NULL OR anchor_at < $3)
-           AND $3 <= now() + make_interval(secs => $7::double precision / 1000)
-         RETURNING id, overlap, params
+  async fireMany(requests: FireRequest[], maxClockSkewMs: number): Promise<RunRow[]> {
+    if (requests.length === 0) return [];
+    return this.db.rows<RunRow>(
+      `WITH request AS (
+         SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[], $4::text[], $5::text[], $6::uuid[])
+           AS q(job_id, scheduled_for, anchor_to, trigger, skip_reason, run_id)
+       ), job AS (
+         UPDATE cw_jobs j SET anchor_at = q.anchor_to FROM request q
+         WHERE j.id = q.job_id AND j.enabled AND NOT j.paused AND (j.anchor_at IS NULL OR j.anchor_at < q.anchor_to)
+           AND q.anchor_to <= now() + make_interval(secs => $7::double precision / 1000)
+         RETURNING j.id, j.overlap, j.params, q.scheduled_for, q.trigger, q.skip_reason, q.run_id
        ), active AS (
-         SELECT count(*) FILTER (WHERE status = 'queued') AS queued, count(*) AS busy,
+         SELECT job_id, count(*) FILTER (WHERE status = 'queued') AS queued, count(*) AS busy,
                 (array_agg(id ORDER BY queued_at DESC))[1] AS latest
-         FROM cw_runs WHERE job_id = $1 AND status IN ('queued', 'running')
+         FROM cw_runs WHERE job_id IN (SELECT id FROM job) AND status IN ('queued', 'running') GROUP BY job_id
        ), decision AS (
-         SELECT job.id, job.params, CASE
-             WHEN $5::text IS NOT NULL THEN $5::text
+         SELECT job.*, CASE
+             WHEN job.skip_reason IS NOT NULL THEN job.skip_reason
              -- Catch-up runs are a deliberate backfill: never skipped for overlap, claimed one at a time instead.
-             WHEN $4::text = 'catchup' THEN NULL
+             WHEN job.trigger = 'catchup' THEN NULL
              WHEN job.overlap = 'skip' AND a.busy > 0 THEN 'overlap policy skip: run ' || a.latest || ' has not finished'
              WHEN job.overlap = 'queue' AND a.queued > 0 THEN 'overlap policy queue: run ' || a.latest || ' is already waiting'
-           END AS skip_reason
-         FROM job, active a
+           END AS reason
+         FROM job LEFT JOIN active a ON a.job_id = job.id
        )
-       INSERT INTO cw_runs AS r (id, job_id, status, trigger, scheduled_for, params, triggered_by, error, finished_at)
-       SELECT $6, d.id, CASE WHEN d.skip_reason IS NULL THEN 'queued' ELSE 'skipped' END, $4, $2, d.params,
-              'scheduler', d.skip_reason, CASE WHEN d.skip_reason IS NULL THEN NULL ELSE now() END
+       INSERT INTO cw_runs AS r (id, job_id, status, trigger, scheduled_for, params, triggered_by, error, queued_at, finished_at)
+       SELECT d.run_id, d.id, CASE WHEN d.reason IS NULL THEN 'queued' ELSE 'skipped' END, d.trigger, d.scheduled_for,
+              d.params, 'scheduler', d.reason, clock_timestamp(), CASE WHEN d.reason IS NULL THEN NULL ELSE clock_timestamp() END
        FROM decision d
        ON CONFLICT (job_id, scheduled_for) WHERE trigger IN ('schedule', 'catchup') DO NOTHING
        RETURNING ${RUN_COLUMNS}`,
-      [request.jobId, request.scheduledFor, request.anchorTo, request.trigger, request.skipReason, randomUUID(), request.maxClockSkewMs],
+      [requests.map((q) => q.jobId), requests.map((q) => q.scheduledFor), requests.map((q) => q.anchorTo),
+        requests.map((q) => q.trigger), requests.map((q) => q.skipReason), requests.map(() => randomUUID()), maxClockSkewMs],
     );
   }
 
@@ -127,22 +141,47 @@ export class RunsRepository {
     );
   }
 
-  /** Records the child's pid and its process identity (see processStartToken). */
-  async setPid(runId: string, pid: number, processStart: string | null): Promise<void> {
-    await this.db.rows('UPDATE cw_runs SET pid = $2, process_start = $3 WHERE id = $1', [runId, pid, processStart]);
+  /** Records children's pids and their process identities (see processStartToken), many runs per statement. */
+  async setPids(entries: RunPid[]): Promise<void> {
+    if (entries.length === 0) return;
+    await this.db.rows(
+      `UPDATE cw_runs r SET pid = e.pid, process_start = e.process_start
+       FROM unnest($1::uuid[], $2::integer[], $3::text[]) AS e(id, pid, process_start)
+       WHERE r.id = e.id AND r.pid IS NULL`,
+      [entries.map((e) => e.runId), entries.map((e) => e.pid), entries.map((e) => e.processStart)],
+    );
   }
 
   /** Records how a running run ended. Returns null when the run was no longer running (e.g. reaped). */
   async finish(runId: string, finish: RunFinish, runner?: QueryRunner): Promise<RunRow | null> {
-    return this.db.one<RunRow>(
-      `UPDATE cw_runs r SET status = $2, finished_at = $3, duration_ms = $4, exit_code = $5, signal = $6,
-         error = COALESCE($7, r.error), output_bytes = $8, output_dropped_bytes = $9, output_truncated = $10,
-         peak_rss_bytes = $11, cpu_seconds = $12
-       WHERE r.id = $1 AND r.status = 'running' RETURNING ${RUN_COLUMNS}`,
-      [runId, finish.status, finish.finishedAt, finish.durationMs, finish.exitCode, finish.signal, finish.error,
-        finish.outputBytes, finish.outputDroppedBytes, finish.outputTruncated, finish.peakRssBytes ?? null, finish.cpuSeconds ?? null],
+    return (await this.finishMany([{ runId, finish }], runner))[0];
+  }
+
+  /**
+   * Records how running runs ended, many per statement. One result per entry, in order: the
+   * finished run, or null when it was no longer running (e.g. reaped).
+   */
+  async finishMany(entries: Array<{ runId: string; finish: RunFinish }>, runner?: QueryRunner): Promise<Array<RunRow | null>> {
+    const column = <T>(pick: (finish: RunFinish) => T) => entries.map((e) => pick(e.finish));
+    const rows = await this.db.rows<RunRow>(
+      `UPDATE cw_runs r SET status = e.status, finished_at = e.finished_at, duration_ms = e.duration_ms, exit_code = e.exit_code,
+         signal = e.signal, error = COALESCE(e.error, r.error), output_bytes = e.output_bytes,
+         output_dropped_bytes = e.output_dropped_bytes, output_truncated = e.output_truncated,
+         peak_rss_bytes = e.peak_rss_bytes, cpu_seconds = e.cpu_seconds,
+         pid = COALESCE(r.pid, e.pid), process_start = COALESCE(r.process_start, e.process_start)
+       FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::bigint[], $5::integer[], $6::text[], $7::text[], $8::bigint[],
+                   $9::bigint[], $10::boolean[], $11::bigint[], $12::double precision[], $13::integer[], $14::text[])
+         AS e(id, status, finished_at, duration_ms, exit_code, signal, error, output_bytes, output_dropped_bytes,
+              output_truncated, peak_rss_bytes, cpu_seconds, pid, process_start)
+       WHERE r.id = e.id AND r.status = 'running' RETURNING ${RUN_COLUMNS}`,
+      [entries.map((e) => e.runId), column((f) => f.status), column((f) => f.finishedAt), column((f) => f.durationMs),
+        column((f) => f.exitCode), column((f) => f.signal), column((f) => f.error), column((f) => f.outputBytes),
+        column((f) => f.outputDroppedBytes), column((f) => f.outputTruncated), column((f) => f.peakRssBytes ?? null),
+        column((f) => f.cpuSeconds ?? null), column((f) => f.pid ?? null), column((f) => f.processStart ?? null)],
       runner,
     );
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    return entries.map((e) => byId.get(e.runId) ?? null);
   }
 
   /**

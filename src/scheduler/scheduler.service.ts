@@ -2,10 +2,10 @@ import { Injectable, Logger } from '@nestjs/common';
 import { Clock } from '../common/clock.js';
 import type { CatchupPolicy, OverlapPolicy } from '../config/config.types.js';
 import { Notifier } from '../database/notifier.js';
-import { JobsRepository, type JobRow } from '../jobs/jobs.repository.js';
+import { JobsRepository, type ScheduleRow } from '../jobs/jobs.repository.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { ClockCheck } from '../nodes/clock-check.js';
-import { RunsRepository } from '../runs/runs.repository.js';
+import { RunsRepository, type RunRow } from '../runs/runs.repository.js';
 import { planCatchup } from './catchup.js';
 import { FireHeap } from './fire-heap.js';
 import { missedInstants, nextFireAfter, type ScheduleSpec } from './schedule.js';
@@ -18,15 +18,24 @@ const MISFIRE_GRACE_MS = 5_000;
 const SYNC_INTERVAL_MS = 5_000;
 /** How often a node whose clock disagrees with the database's looks again. */
 const SKEWED_RECHECK_MS = 1_000;
-/** Jobs fired concurrently within one tick. */
-const FIRE_CONCURRENCY = 8;
+/** Jobs catching up concurrently within one tick (each records its missed instants in order). */
+const CATCHUP_CONCURRENCY = 8;
+/** On-time instants recorded by one statement, one per job: 10,000 jobs due at once take ten. */
+const FIRE_BATCH = 1_000;
 /** Instants within the misfire grace fired in one pass (a per-second job late by the grace has 5). */
 const MAX_ON_TIME = 1_000;
+/** Next fires stored by one statement. */
+const STORE_BATCH = 5_000;
 
 interface ScheduledJob {
   id: string;
   spec: ScheduleSpec;
+  /** The last instant handled; the creation time for a job that never fired. */
   anchor: Date;
+  /** The anchor as the database has it (null until the job first fires): guards storing `next`. */
+  storedAnchor: Date | null;
+  /** The first instant after the anchor; null when the schedule has no further one. */
+  next: Date | null;
   catchup: CatchupPolicy;
   overlap: OverlapPolicy;
   catchupWindowMs: number;
@@ -38,13 +47,17 @@ interface ScheduledJob {
 /**
  * Fires every enabled, unpaused job at its instants: one timer over a heap of next fires. A fire
  * only inserts a queued run (the executor runs it); the insert itself decides, across nodes, that
- * an instant fires once.
+ * an instant fires once. The jobs due in a tick are fired together, a thousand per statement, and
+ * each job's next fire is kept in the database (`next_fire_at`), so a start with many jobs reads
+ * the heap instead of computing every schedule.
  */
 @Injectable()
 export class SchedulerService {
   private readonly logger = new Logger(SchedulerService.name);
   private readonly heap = new FireHeap();
   private readonly jobs = new Map<string, ScheduledJob>();
+  /** Jobs whose `next` the database does not have yet; stored with the periodic sync and at stop. */
+  private readonly unstored = new Set<ScheduledJob>();
   private timer: NodeJS.Timeout | null = null;
   private ticking: Promise<void> | null = null;
   private stopped = true;
@@ -66,19 +79,23 @@ export class SchedulerService {
     this.stopped = false;
     this.lastSyncAt = this.clock.now();
     this.lastTickAt = this.lastSyncAt;
-    for (const row of await this.jobsRepository.findEnabled()) this.track(row);
+    const rows = await this.jobsRepository.findSchedules();
+    // Jobs without a stored next fire are computed grouped by schedule, so croner's parsed patterns are reused.
+    rows.sort((a, b) => Number(hasStoredNext(b)) - Number(hasStoredNext(a)) || scheduleKey(a).localeCompare(scheduleKey(b)));
+    for (const row of rows) this.track(row);
     this.unsubscribe = this.notifier.on('job.changed', ({ jobId }) => void this.reload(jobId));
     this.logger.log(`scheduler started with ${this.jobs.size} active job(s)`);
     this.arm();
   }
 
-  /** Stops firing; resolves once a tick under way has finished. */
+  /** Stops firing; resolves once a tick under way has finished and the next fires it computed are stored. */
   async stop(): Promise<void> {
     this.stopped = true;
     this.unsubscribe?.();
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await this.ticking;
+    await this.storeNextFires();
   }
 
   get activeJobs(): number {
@@ -97,16 +114,21 @@ export class SchedulerService {
     }
   }
 
-  private track(row: JobRow): void {
+  private track(row: ScheduleRow): void {
     if (!row.enabled || row.paused) {
       this.untrack(row.id);
       return;
     }
+    const spec = { cron: row.cron, everyMs: row.everyMs, timezone: row.timezone };
+    // A job that never fired is anchored on its creation, so a restart does not reset an interval.
+    const anchor = new Date(row.anchorAt ?? row.createdAt);
+    const stored = hasStoredNext(row) ? row.nextFireAt! : null;
     const job: ScheduledJob = {
       id: row.id,
-      spec: { cron: row.cron, everyMs: row.everyMs, timezone: row.timezone },
-      // A job that never fired is anchored on its creation, so a restart does not reset an interval.
-      anchor: new Date(row.anchorAt ?? row.createdAt),
+      spec,
+      anchor,
+      storedAnchor: row.anchorAt,
+      next: stored ?? nextFireAfter(spec, anchor, anchor),
       catchup: row.catchup,
       overlap: row.overlap,
       catchupWindowMs: row.catchupWindowMs,
@@ -114,7 +136,8 @@ export class SchedulerService {
       version: row.version,
     };
     this.jobs.set(job.id, job);
-    this.heap.upsert(job.id, this.dueAt(job));
+    if (stored === null) this.unstored.add(job);
+    this.schedule(job);
   }
 
   private untrack(jobId: string): void {
@@ -122,11 +145,23 @@ export class SchedulerService {
     this.heap.remove(jobId);
   }
 
-  /** When the loop should next look at a job: now if instants were missed, else its next instant. */
-  private dueAt(job: ScheduledJob): number {
-    const next = nextFireAfter(job.spec, job.anchor, job.anchor);
-    if (!next) return Number.POSITIVE_INFINITY;
-    return next.getTime() + jitterFor(job.id, next, job.jitterMs);
+  /** Puts a tracked job back on the heap at its next instant (plus its jitter), or off it when it has none. */
+  private schedule(job: ScheduledJob): void {
+    if (this.jobs.get(job.id) !== job) return;
+    if (job.next === null) this.heap.remove(job.id);
+    else this.heap.upsert(job.id, job.next.getTime() + jitterFor(job.id, job.next, job.jitterMs));
+  }
+
+  /** The job's anchor moved to `anchor` (fired, skipped, or handled by another node): compute the next instant. */
+  private advance(job: ScheduledJob, anchor: Date): void {
+    job.anchor = anchor;
+    job.storedAnchor = anchor;
+    this.recompute(job);
+  }
+
+  private recompute(job: ScheduledJob): void {
+    job.next = nextFireAfter(job.spec, job.anchor, job.anchor);
+    this.unstored.add(job);
   }
 
   private arm(): void {
@@ -149,34 +184,74 @@ export class SchedulerService {
       const now = this.clock.now();
       this.lastTickAt = now;
       if (!this.clockCheck.agrees) return;
-      const due: ScheduledJob[] = [];
+      const onTime: ScheduledJob[] = [];
+      const late: ScheduledJob[] = [];
       while ((this.heap.peek()?.at ?? Number.POSITIVE_INFINITY) <= now) {
         const job = this.jobs.get(this.heap.pop()!.jobId);
-        if (job) due.push(job);
+        if (!job?.next) continue;
+        if (job.next.getTime() > now) this.schedule(job);
+        else (job.next.getTime() <= lateFrom(job, now) ? late : onTime).push(job);
       }
-      await forEachConcurrently(due, FIRE_CONCURRENCY, (job) => this.fireDue(job));
-      if (now - this.lastSyncAt >= SYNC_INTERVAL_MS) await this.syncChanged(now).catch((error: Error) => this.logger.warn(`could not look for changed jobs: ${error.message}`));
+      await this.fireOnTime(onTime, now);
+      await forEachConcurrently(late, CATCHUP_CONCURRENCY, (job) => this.catchUp(job));
+      if (now - this.lastSyncAt >= SYNC_INTERVAL_MS) {
+        await this.syncChanged(now).catch((error: Error) => this.logger.warn(`could not look for changed jobs: ${error.message}`));
+        await this.storeNextFires();
+      }
     } catch (error) {
       this.logger.error(`scheduler tick failed: ${(error as Error).message}`, (error as Error).stack);
     }
   }
 
-  /** Fires what is due for one job: on-time instants as scheduled runs, older ones by the catch-up policy. */
-  private async fireDue(job: ScheduledJob): Promise<void> {
-    const now = this.clock.now();
-    const lateFrom = new Date(now - MISFIRE_GRACE_MS - job.jitterMs - 1);
-    try {
-      if (job.anchor < lateFrom) {
-        for (const step of planCatchup(job.spec, job.catchup, job.anchor, lateFrom, new Date(now - job.catchupWindowMs))) {
-          if (step.kind === 'skip') await this.fire(job, step.first, step.last, 'catchup', step.reason);
-          else await this.fire(job, step.at, step.at, 'catchup', null);
+  /**
+   * Fires each job's due instant, a batch of jobs per statement. A job with several instants due
+   * (a per-second job after a pause of the loop) gets one per round, oldest first.
+   */
+  private async fireOnTime(jobs: ScheduledJob[], now: number): Promise<void> {
+    let pending = jobs;
+    for (let round = 0; pending.length > 0 && round < MAX_ON_TIME; round++) {
+      const again: ScheduledJob[] = [];
+      for (let i = 0; i < pending.length; i += FIRE_BATCH) {
+        const batch = pending.slice(i, i + FIRE_BATCH);
+        let runs: RunRow[];
+        try {
+          runs = await this.runs.fireMany(
+            batch.map((job) => ({ jobId: job.id, scheduledFor: job.next!, anchorTo: job.next!, trigger: 'schedule', skipReason: null })),
+            this.clockCheck.maxSkewMs,
+          );
+        } catch (error) {
+          // The database may be away: keep the jobs due and try again shortly; their anchors did not move.
+          this.logger.warn(`could not fire ${batch.length} job(s) (${batch[0].id}…): ${(error as Error).message}`);
+          for (const job of batch) if (this.jobs.get(job.id) === job) this.heap.upsert(job.id, now + 1_000);
+          continue;
         }
+        for (const job of batch) this.advance(job, job.next!);
+        await this.recorded(runs, batch).catch((error: Error) => this.logger.warn(`could not apply overlap policy replace: ${error.message}`));
+        for (const job of batch) {
+          if (job.next !== null && job.next.getTime() <= now) again.push(job);
+          else this.schedule(job);
+        }
+      }
+      pending = again;
+    }
+    for (const job of pending) this.schedule(job);
+  }
+
+  /** Fires what is due for a job with instants older than the misfire grace: those by the catch-up policy, then the on-time ones. */
+  private async catchUp(job: ScheduledJob): Promise<void> {
+    const now = this.clock.now();
+    try {
+      for (const step of planCatchup(job.spec, job.catchup, job.anchor, new Date(lateFrom(job, now)), new Date(now - job.catchupWindowMs))) {
+        if (step.kind === 'skip') await this.fireOne(job, step.first, step.last, 'catchup', step.reason);
+        else await this.fireOne(job, step.at, step.at, 'catchup', null);
       }
       // Catch-up moved the anchor past every older instant; what is left is on time.
       for (const instant of missedInstants(job.spec, job.anchor, new Date(now), MAX_ON_TIME).instants) {
-        await this.fire(job, instant, instant, 'schedule', null);
+        await this.fireOne(job, instant, instant, 'schedule', null);
       }
-      if (this.jobs.get(job.id) === job) this.heap.upsert(job.id, this.dueAt(job));
+      // A stored next fire the schedule does not have (written by hand) leaves nothing fired: start over from the anchor.
+      if (job.next !== null && job.next.getTime() <= now) this.recompute(job);
+      this.schedule(job);
     } catch (error) {
       // The database may be away: keep the job due and try again shortly; the anchor did not move.
       this.logger.warn(`could not fire job ${job.id}: ${(error as Error).message}`);
@@ -184,14 +259,23 @@ export class SchedulerService {
     }
   }
 
-  private async fire(job: ScheduledJob, first: Date, last: Date, trigger: 'schedule' | 'catchup', skipReason: string | null) {
-    const run = await this.runs.fire({ jobId: job.id, scheduledFor: first, anchorTo: last, trigger, skipReason, maxClockSkewMs: this.clockCheck.maxSkewMs });
-    job.anchor = last;
-    if (!run) return;
-    this.metrics.fire(job.id, run.status === 'queued' ? 'queued' : 'skipped');
-    if (run.status === 'queued') this.notifier.publish('run.queued', { runId: run.id });
-    else this.logger.log(`job ${job.id} instant ${first.toISOString()} skipped: ${run.error}`);
-    if (run.status === 'queued' && job.overlap === 'replace') await this.replaceActive(job.id, run.id);
+  private async fireOne(job: ScheduledJob, first: Date, last: Date, trigger: 'schedule' | 'catchup', skipReason: string | null): Promise<void> {
+    const runs = await this.runs.fireMany([{ jobId: job.id, scheduledFor: first, anchorTo: last, trigger, skipReason }], this.clockCheck.maxSkewMs);
+    this.advance(job, last);
+    await this.recorded(runs, [job]);
+  }
+
+  /** Counts and logs what a fire recorded, wakes the executors once, and applies the overlap policy `replace`. */
+  private async recorded(runs: RunRow[], jobs: ScheduledJob[]): Promise<void> {
+    const replacing: RunRow[] = [];
+    for (const run of runs) {
+      this.metrics.fire(run.jobId, run.status === 'queued' ? 'queued' : 'skipped');
+      if (run.status !== 'queued') this.logger.log(`job ${run.jobId} instant ${run.scheduledFor?.toISOString()} skipped: ${run.error}`);
+      else if (jobs.length === 1 ? jobs[0].overlap === 'replace' : this.jobs.get(run.jobId)?.overlap === 'replace') replacing.push(run);
+    }
+    const queued = runs.find((run) => run.status === 'queued');
+    if (queued) this.notifier.publish('run.queued', { runId: queued.id });
+    for (const run of replacing) await this.replaceActive(run.jobId, run.id);
   }
 
   /** Overlap policy `replace`: the new run waits (see claimQueued) while the ones it replaces are stopped. */
@@ -211,6 +295,36 @@ export class SchedulerService {
       this.track(row);
     }
   }
+
+  /** Writes the next fires computed since the last time; what cannot be written now is tried again with the next sync. */
+  private async storeNextFires(): Promise<void> {
+    const jobs = [...this.unstored].filter((job) => this.jobs.get(job.id) === job);
+    this.unstored.clear();
+    for (let i = 0; i < jobs.length; i += STORE_BATCH) {
+      const batch = jobs.slice(i, i + STORE_BATCH);
+      try {
+        await this.jobsRepository.storeNextFires(batch.map((job) => ({ id: job.id, anchor: job.storedAnchor, next: job.next })));
+      } catch (error) {
+        for (const job of jobs.slice(i)) this.unstored.add(job);
+        this.logger.warn(`could not store the next fires of ${jobs.length - i} job(s): ${(error as Error).message}`);
+        return;
+      }
+    }
+  }
+}
+
+/** Instants up to this one are late (older than the misfire grace and the job's jitter): the catch-up policy decides. */
+function lateFrom(job: ScheduledJob, now: number): number {
+  return now - MISFIRE_GRACE_MS - job.jitterMs - 1;
+}
+
+/** The stored next fire is valid while it is later than the anchor (a fire since moved the anchor past it). */
+function hasStoredNext(row: ScheduleRow): boolean {
+  return row.nextFireAt !== null && row.nextFireAt > (row.anchorAt ?? row.createdAt);
+}
+
+function scheduleKey(row: ScheduleRow): string {
+  return `${row.timezone}\n${row.cron ?? ''}`;
 }
 
 /** A stable per-instant delay in [0, jitterMs), the same on every node. */

@@ -1,0 +1,142 @@
+import { Database } from '../../src/database/database.js';
+import { api, createTestStore, FIXTURES, startTestDaemon, token, waitFor, type TestDaemon, type TestStore } from '../support/daemon.js';
+import { testDatabaseKinds } from '../support/databases.js';
+
+// The scheduler fires the jobs due in a tick a thousand per statement and keeps each job's next
+// fire in cw_jobs.next_fire_at; the executor finishes runs in batches. These tests hold the
+// behaviour those batches must keep: every instant once per job, each run's own outcome.
+
+const admin = token('ops', ['admin']);
+const DAY = 86_400_000;
+/** More than one fire statement's worth (1,000), so a tick's due jobs span two batches. */
+const JOBS = 1_200;
+
+/** A 6-field cron for one second of the day (UTC): fires at `at` and a day later. */
+const dailyAt = (at: Date) => `${at.getUTCSeconds()} ${at.getUTCMinutes()} ${at.getUTCHours()} * * *`;
+
+function config(instant: Date): string {
+  const jobs = Array.from({ length: JOBS }, (_, i) => `  due_${String(i).padStart(4, '0')}:\n    pipeline: ok\n    cron: "${dailyAt(instant)}"\n    overlap: allow\n`);
+  return `
+daemon:
+  maxConcurrentRuns: 8
+pipelines:
+  ok:
+    command: ["${FIXTURES}/exit-0.sh"]
+  bad:
+    command: ["${FIXTURES}/exit-3.sh"]
+jobs:
+  yearly:
+    pipeline: ok
+    cron: "0 0 1 1 *"
+  passes:
+    pipeline: ok
+    cron: "0 0 1 1 *"
+  fails:
+    pipeline: bad
+    cron: "0 0 1 1 *"
+${jobs.join('')}`;
+}
+
+describe.each(testDatabaseKinds())('batched scheduler and executor writes on %s', (kind) => {
+  let store: TestStore;
+  let daemon: TestDaemon;
+  let instant: Date;
+  let yaml: string;
+  const sql = <T = Record<string, unknown>>(query: string, params: unknown[] = []) => daemon.daemon.app.get(Database).rows<T>(query, params);
+
+  beforeAll(async () => {
+    // Far enough ahead for the daemon to start with 1,200 config jobs on a loaded machine.
+    instant = new Date(Math.ceil((Date.now() + 20_000) / 1000) * 1000);
+    yaml = config(instant);
+    store = await createTestStore(kind);
+    daemon = await startTestDaemon(store, yaml);
+  }, 60_000);
+  afterAll(async () => {
+    await daemon?.close();
+    await store?.dispose();
+  });
+  const restart = async () => {
+    await daemon.close();
+    daemon = await startTestDaemon(store, yaml);
+  };
+
+  it(`fires ${JOBS} jobs due in the same second once each, every run recorded at its own time`, async () => {
+    const countAt = async () => Number((await sql<{ n: string }>(
+      `SELECT count(*) AS n FROM cw_runs WHERE job_id LIKE 'due\\_%' AND scheduled_for = $1`, [instant]))[0].n);
+    await waitFor(async () => (await countAt()) === JOBS, Math.max(instant.getTime() - Date.now(), 0) + 30_000, `${JOBS} fires`);
+    const [summary] = await sql<{ jobs: string; runs: string; triggers: string[]; statuses: string[]; times: string; early: string }>(
+      `SELECT count(DISTINCT job_id) AS jobs, count(*) AS runs, array_agg(DISTINCT trigger) AS triggers,
+              array_agg(DISTINCT status) AS statuses, count(DISTINCT queued_at) AS times,
+              count(*) FILTER (WHERE queued_at < scheduled_for) AS early
+       FROM cw_runs WHERE job_id LIKE 'due\\_%'`);
+    expect(summary).toMatchObject({ jobs: JOBS, runs: JOBS, triggers: ['schedule'], early: 0 });
+    expect(summary.statuses.every((status) => ['queued', 'running', 'succeeded'].includes(status))).toBe(true);
+    // Recorded by two statements, yet each row says when it was recorded (not one time per statement).
+    expect(Number(summary.times)).toBeGreaterThan(2);
+    // The runs themselves are not the point here: leave the executor free for the next tests.
+    await sql(`UPDATE cw_runs SET status = 'cancelled', finished_at = now() WHERE status = 'queued'`);
+  }, 90_000);
+
+  it('keeps each job\'s next fire in the database once it fired', async () => {
+    await restart();
+    const rows = await sql<{ id: string; next: Date | null; anchor: Date | null }>(
+      `SELECT id, next_fire_at AS next, anchor_at AS anchor FROM cw_jobs WHERE id LIKE 'due\\_%'`);
+    expect(rows).toHaveLength(JOBS);
+    for (const row of rows) {
+      expect(row.anchor?.toISOString()).toBe(instant.toISOString());
+      expect(row.next?.toISOString()).toBe(new Date(instant.getTime() + DAY).toISOString());
+    }
+  }, 60_000);
+
+  it('builds its heap from the stored next fire at start instead of computing the schedule', async () => {
+    // A yearly job told (by SQL) that its next fire is in a few seconds: only a scheduler that reads the
+    // stored value fires then; one computing from the cron would wait for January. The anchor moves in the
+    // same statement, so the stopping daemon's own write of this job's next fire no longer applies.
+    const soon = new Date(Math.ceil((Date.now() + 15_000) / 1000) * 1000);
+    await sql(`UPDATE cw_jobs SET anchor_at = now() - interval '1 minute', next_fire_at = $2 WHERE id = $1`, ['yearly', soon]);
+    await restart();
+    const [run] = await waitFor(async () => {
+      const { body } = await api(daemon, 'GET', '/api/cron/jobs/yearly/runs', { token: admin });
+      return body.items.length > 0 ? body.items : null;
+    }, 40_000, 'the fire at the stored instant');
+    expect(run).toMatchObject({ trigger: 'schedule', scheduledFor: soon.toISOString() });
+  }, 90_000);
+
+  it('forgets a stored next fire when the anchor or the schedule changes, whoever changes it', async () => {
+    const stored = new Date(Date.now() + 3_600_000);
+    const nextOf = async () => (await sql<{ next: Date | null }>(`SELECT next_fire_at AS next FROM cw_jobs WHERE id = 'passes'`))[0].next;
+    const setNext = () => sql(`UPDATE cw_jobs SET next_fire_at = $1 WHERE id = 'passes'`, [stored]);
+    await setNext();
+    await sql(`UPDATE cw_jobs SET name = 'renamed' WHERE id = 'passes'`);
+    expect(await nextOf()).toEqual(stored);
+    await sql(`UPDATE cw_jobs SET anchor_at = now() WHERE id = 'passes'`);
+    expect(await nextOf()).toBeNull();
+    await setNext();
+    await sql(`UPDATE cw_jobs SET cron = '0 0 2 1 *' WHERE id = 'passes'`);
+    expect(await nextOf()).toBeNull();
+    await setNext();
+    await sql(`UPDATE cw_jobs SET timezone = 'Europe/Berlin' WHERE id = 'passes'`);
+    expect(await nextOf()).toBeNull();
+  });
+
+  it('records each of many runs finishing at once with its own outcome and pid', async () => {
+    const triggered = await Promise.all(Array.from({ length: 24 }, (_, i) => {
+      const job = i % 2 === 0 ? 'passes' : 'fails';
+      return api(daemon, 'POST', `/api/cron/jobs/${job}/trigger`, { token: admin }).then(({ status, body }) => {
+        expect(status).toBe(202);
+        return { id: body.id as string, job };
+      });
+    }));
+    const ids = triggered.map((run) => run.id);
+    const rows = await waitFor(async () => {
+      const found = await sql<{ id: string; jobId: string; status: string; exitCode: number | null; pid: number | null }>(
+        `SELECT id, job_id AS "jobId", status, exit_code AS "exitCode", pid FROM cw_runs WHERE id = ANY($1::uuid[])`, [ids]);
+      return found.every((run) => run.status === 'succeeded' || run.status === 'failed') ? found : null;
+    }, 30_000, 'the 24 runs to end');
+    expect(rows).toHaveLength(24);
+    for (const run of rows) {
+      expect(run).toMatchObject(run.jobId === 'passes' ? { status: 'succeeded', exitCode: 0 } : { status: 'failed', exitCode: 3 });
+      expect(run.pid).toEqual(expect.any(Number));
+    }
+  }, 60_000);
+});
