@@ -1,0 +1,52 @@
+import pg from 'pg';
+import { Notifier } from './notifier.js';
+
+// Signals reach other nodes only through PostgreSQL (LISTEN/NOTIFY); CI sets DATABASE_URL, and
+// test/cluster/cluster.test.ts fails there if it does not.
+for (const url of process.env.DATABASE_URL ? [process.env.DATABASE_URL] : []) {
+  describe('Notifier on postgres', () => {
+    let sender: Notifier;
+    let listener: pg.Client;
+    const received: Array<{ name: string; payload: { runId: string } }> = [];
+
+    beforeAll(async () => {
+      sender = new Notifier('node-a', url);
+      await sender.start();
+      listener = new pg.Client({ connectionString: url });
+      await listener.connect();
+      listener.on('notification', (message) => received.push(JSON.parse(message.payload ?? '{}')));
+      await listener.query('LISTEN cronwarden');
+    });
+    afterAll(async () => {
+      await sender?.close();
+      await listener?.end();
+    });
+
+    const settle = async (count: () => number) => {
+      // NOTIFYs arrive in order; a last marker signal says every earlier one has arrived.
+      sender.publish('job.changed', { jobId: 'marker' });
+      for (let i = 0; i < 200 && !received.some((m) => m.name === 'job.changed'); i++) await new Promise((r) => setTimeout(r, 10));
+      return count();
+    };
+
+    it('sends a burst of run.queued as a few NOTIFYs and every run.finished', async () => {
+      received.length = 0;
+      for (let i = 0; i < 100; i++) sender.publish('run.queued', { runId: `q${i}` });
+      for (let i = 0; i < 5; i++) sender.publish('run.finished', { runId: `f${i}` } as never);
+      const queued = await settle(() => received.filter((m) => m.name === 'run.queued').length);
+      expect(queued).toBeGreaterThanOrEqual(1);
+      expect(queued).toBeLessThan(10);
+      expect(received.filter((m) => m.name === 'run.finished').map((m) => m.payload.runId)).toEqual(['f0', 'f1', 'f2', 'f3', 'f4']);
+    });
+
+    it('sends a run.queued published after the previous one went out (receivers always hear of the last one)', async () => {
+      received.length = 0;
+      sender.publish('run.queued', { runId: 'first' });
+      await settle(() => received.length);
+      received.length = 0;
+      sender.publish('run.queued', { runId: 'second' });
+      await settle(() => received.length);
+      expect(received.filter((m) => m.name === 'run.queued').map((m) => m.payload.runId)).toEqual(['second']);
+    });
+  });
+}
