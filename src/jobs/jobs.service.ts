@@ -7,6 +7,7 @@ import { CONFIG } from '../config/config.module.js';
 import type { CronwardenConfig } from '../config/config.types.js';
 import { formatDuration, parseDuration } from '../config/durations.js';
 import { Notifier } from '../database/notifier.js';
+import { decodeKeyCursor, encodeKeyCursor } from '../runs/page-cursor.js';
 import { RunCancellation } from '../runs/run-cancellation.js';
 import { RunsRepository } from '../runs/runs.repository.js';
 import { runView, type RunView } from '../runs/runs.view.js';
@@ -15,8 +16,10 @@ import type { StatsView } from '../stats/stats.view.js';
 import { changedJobDefinition, definitionChanges, describeDefinition, generatedJobId, newJobDefinition } from './job-definition.js';
 import { JOB_ID, type CreateJobDto, type PreviewDto, type UpdateJobDto } from './jobs.dto.js';
 import { JobsRepository, type JobRow } from './jobs.repository.js';
-import { jobView, type JobView } from './jobs.view.js';
+import { jobView, type JobPage, type JobView } from './jobs.view.js';
 import { previewSchedule, type PreviewView } from './schedule-preview.js';
+
+export type JobListFilter = { owner?: string; paused?: boolean; pipeline?: string };
 
 /** What people and machines may do with jobs, with the ownership rules of DESIGN.md. */
 @Injectable()
@@ -47,12 +50,18 @@ export class JobsService {
     if (disabled.length > 0) this.logger.warn(`config jobs no longer in ${this.config.file} disabled (history kept): ${disabled.join(', ')}`);
   }
 
-  async list(caller: Caller, filter: { owner?: string; paused?: boolean; pipeline?: string }): Promise<JobView[]> {
-    const rows = await this.jobs.list({ visibleTo: caller.isAdmin ? null : caller.sub, ...filter });
-    const ids = rows.map((row) => row.id);
-    const [lastRuns, freshness] = [await this.runs.lastRuns(ids), await this.runs.freshness(ids)];
-    const now = new Date(this.clock.now());
-    return rows.map((row) => jobView(row, lastRuns.get(row.id) ?? null, now, freshness.get(row.id)));
+  /** Every job the caller may see that passes the filter, in id order. */
+  async list(caller: Caller, filter: JobListFilter): Promise<JobView[]> {
+    return this.views(await this.jobs.list({ visibleTo: caller.isAdmin ? null : caller.sub, ...filter }));
+  }
+
+  /** One page of `list`: up to `limit` jobs after the cursor's, and the cursor for the next page. */
+  async listPage(caller: Caller, filter: JobListFilter, limit: number, cursor: string | null): Promise<JobPage> {
+    const after = cursor === null ? null : decodeKeyCursor(cursor, JOB_ID);
+    const rows = await this.jobs.list({ visibleTo: caller.isAdmin ? null : caller.sub, ...filter }, { after, limit: limit + 1 });
+    const items = rows.slice(0, limit);
+    const last = items[items.length - 1];
+    return { items: await this.views(items), nextCursor: rows.length > limit && last ? encodeKeyCursor(last.id) : null };
   }
 
   /** One job, with statistics over its latest runs. */
@@ -175,6 +184,13 @@ export class JobsService {
     }
     if (existing && !existing.enabled) return new ConflictError(`job id "${id}" belonged to a deleted job whose run is still ending; retry shortly`);
     return new ConflictError(`a job with id "${id}" already exists`);
+  }
+
+  private async views(rows: JobRow[]): Promise<JobView[]> {
+    const ids = rows.map((row) => row.id);
+    const [lastRuns, freshness] = [await this.runs.lastRuns(ids), await this.runs.freshness(ids)];
+    const now = new Date(this.clock.now());
+    return rows.map((row) => jobView(row, lastRuns.get(row.id) ?? null, now, freshness.get(row.id)));
   }
 
   private async view(row: JobRow): Promise<JobView> {

@@ -37,6 +37,13 @@ export interface JobView {
   updatedAt: string;
 }
 
+/** A page of GET /api/cron/jobs?limit=… */
+export interface JobPage {
+  items: JobView[];
+  /** Pass as `cursor` to get the next page; null on the last page. */
+  nextCursor: string | null;
+}
+
 /** Maps a row to the API shape; `nextRunAt` comes from the schedule and the persisted anchor (see next-run.ts). */
 export function jobView(row: JobRow, lastRun: RunRow | null, now: Date, freshness: Freshness | undefined): JobView {
   const spec = { cron: row.cron, everyMs: row.everyMs, timezone: row.timezone };
@@ -106,4 +113,10 @@ export class JobResponse implements JobView {
 /** GET /api/cron/jobs/:id: the job and statistics over its latest runs (OpenAPI). */
 export class JobDetailResponse extends JobResponse {
   @ApiProperty({ type: StatsResponse }) stats: StatsResponse;
+}
+
+/** A page of jobs (OpenAPI). */
+export class JobPageResponse implements JobPage {
+  @ApiProperty({ type: [JobResponse] }) items: JobResponse[];
+  @ApiProperty({ type: String, nullable: true, description: 'Pass as `cursor` for the next page (in id order); null on the last.' }) nextCursor: string | null;
 }

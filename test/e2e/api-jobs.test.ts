@@ -146,6 +146,41 @@ describe.each(testDatabaseKinds())('the job API on %s', (kind) => {
     expect((await call('GET', '/api/cron/jobs?paused=maybe', admin)).status).toBe(400);
   });
 
+  it('pages the list in id order with limit and cursor; without them it is every job, as an array', async () => {
+    for (const id of ['pager-b', 'pager-c', 'pager-d', 'pager-e', 'pager-f']) await create({ id, pipeline: 'ok', every: '1h', owner: 'pager' }, admin);
+    const page = async (query: string, as = admin) => {
+      const response = await call('GET', `/api/cron/jobs?${query}`, as);
+      expect(response.status).toBe(200);
+      return response.body as { items: Array<{ id: string; nextRunAt: string }>; nextCursor: string | null };
+    };
+    const first = await page('owner=pager&limit=2');
+    expect(first.items.map((job) => job.id)).toEqual(['pager-b', 'pager-c']);
+    expect(Date.parse(first.items[0].nextRunAt)).toBeGreaterThan(Date.now());
+    // A job added before the cursor does not shift the later pages.
+    await create({ id: 'pager-a', pipeline: 'ok', every: '1h', owner: 'pager' }, admin);
+    const second = await page(`owner=pager&limit=2&cursor=${first.nextCursor}`);
+    expect(second.items.map((job) => job.id)).toEqual(['pager-d', 'pager-e']);
+    const last = await page(`owner=pager&limit=2&cursor=${second.nextCursor}`);
+    expect(last).toEqual({ items: [expect.objectContaining({ id: 'pager-f' })], nextCursor: null });
+
+    const all = (await call('GET', '/api/cron/jobs?owner=pager', admin)).body;
+    expect(all.map((job: { id: string }) => job.id)).toEqual(['pager-a', 'pager-b', 'pager-c', 'pager-d', 'pager-e', 'pager-f']);
+    expect(all[1]).toEqual(first.items[0]);
+    // A cursor alone pages too (50 to a page); a user's pages hold its own jobs and the system's.
+    expect((await page(`owner=pager&cursor=${second.nextCursor}`)).items.map((job) => job.id)).toEqual(['pager-f']);
+    const pager = token('pager', ['user']);
+    expect((await page('limit=3', pager)).items.map((job) => job.id)).toEqual(['nightly', 'pager-a', 'pager-b']);
+  });
+
+  it('answers 400 naming the parameter to a bad page size or cursor', async () => {
+    const runCursor = Buffer.from(`${new Date().toISOString()}|00000000-0000-4000-8000-000000000000`).toString('base64url');
+    for (const [query, field] of [['limit=0', 'limit'], ['limit=501', 'limit'], ['limit=ten', 'limit'], ['limit=1&limit=2', 'limit'],
+      ['cursor=bm9wZQ', 'cursor'], ['cursor=%24%24', 'cursor'], [`cursor=${runCursor}`, 'cursor']]) {
+      const response = await call('GET', `/api/cron/jobs?${query}`, alice);
+      expect([query, response.status, response.body.field]).toEqual([query, 400, field]);
+    }
+  });
+
   it('cancels the runs of a deleted job, the running one included', async () => {
     const job = await create({ pipeline: 'sleepy', every: '7h', overlap: 'allow' });
     const first = (await call('POST', `/api/cron/jobs/${job.id}/trigger`, alice)).body;
