@@ -113,13 +113,17 @@ export class JobsService {
     return this.view(row);
   }
 
-  /** Queues a manual run now; params given here are merged over the job's. */
+  /**
+   * Queues a manual run now; params given here are merged over the job's. A paused job runs too:
+   * pausing stops the schedule, not people. Two statements: the job read (who may) and the run
+   * written with its audit row.
+   */
   async trigger(caller: Caller, id: string, params: Record<string, unknown> | undefined): Promise<RunView> {
-    const job = await this.manageable(caller, id);
-    const run = await this.runs.enqueue(job.id, 'manual', { ...job.params, ...params }, caller.sub);
+    await this.manageable(caller, id);
+    const run = await this.runs.queueManual(id, params ?? {}, caller.sub, { params: params ?? null });
+    if (!run) throw new NotFoundError(`job "${id}" not found`);
     this.notifier.publish('run.queued', { runId: run.id });
     this.logger.log({ message: `job ${id} triggered by ${caller.sub}: run ${run.id}`, jobId: id, runId: run.id });
-    await this.audit.record({ actor: caller.sub, action: 'job.trigger', jobId: id, runId: run.id, details: { params: params ?? null } });
     return runView(run);
   }
 

@@ -1,3 +1,5 @@
+import { Database } from '../../src/database/database.js';
+import { RunsRepository } from '../../src/runs/runs.repository.js';
 import { api, FIXTURES, token, waitFor, useTestDaemon } from '../support/daemon.js';
 import { testDatabaseKinds } from '../support/databases.js';
 
@@ -179,6 +181,49 @@ describe.each(testDatabaseKinds())('the job API on %s', (kind) => {
       const response = await call('GET', `/api/cron/jobs?${query}`, alice);
       expect([query, response.status, response.body.field]).toEqual([query, 400, field]);
     }
+  });
+
+  it('writes a manual run and its audit row together: when the audit row cannot be written, no run is queued', async () => {
+    const job = await create({ id: 'unauditable', pipeline: 'ok', every: '7h', params: { a: 1, b: 1 } });
+    const db = daemon.daemon.app.get(Database);
+    await db.rows(`CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.job_id = 'unauditable' THEN RAISE EXCEPTION 'audit refused'; END IF; RETURN NEW; END $$`);
+    await db.rows('CREATE TRIGGER refuse_audit BEFORE INSERT ON cw_audit FOR EACH ROW EXECUTE FUNCTION refuse_audit()');
+    try {
+      expect((await call('POST', `/api/cron/jobs/${job.id}/trigger`, alice)).status).toBe(500);
+      expect((await call('GET', `/api/cron/jobs/${job.id}/runs`, alice)).body.items).toEqual([]);
+    } finally {
+      await db.rows('DROP TRIGGER refuse_audit ON cw_audit');
+      await db.rows('DROP FUNCTION refuse_audit()');
+    }
+    const queued = await call('POST', `/api/cron/jobs/${job.id}/trigger`, alice, { params: { b: 2 } });
+    expect(queued.status).toBe(202);
+    expect(queued.headers.get('location')).toBe(`/api/cron/runs/${queued.body.id}`);
+    expect(queued.body).toMatchObject({ jobId: job.id, trigger: 'manual', triggeredBy: 'alice', params: { a: 1, b: 2 } });
+    const audit = (await call('GET', `/api/cron/audit?jobId=${job.id}&action=job.trigger`, admin)).body.items;
+    expect(audit).toEqual([expect.objectContaining({ actor: 'alice', runId: queued.body.id, details: { params: { b: 2 } } })]);
+    const ran = await waitFor(async () => {
+      const { body } = await call('GET', `/api/cron/runs/${queued.body.id}`, alice);
+      return body.status === 'succeeded' && body;
+    }, 10_000, 'the triggered run to succeed');
+    expect(ran.queuedAt).toBe(queued.body.queuedAt);
+  });
+
+  it('triggers a paused job by hand, and answers 404 for a deleted or unknown one and writes nothing', async () => {
+    const job = await create({ pipeline: 'ok', every: '7h' });
+    await call('POST', `/api/cron/jobs/${job.id}/pause`, alice);
+    const run = await call('POST', `/api/cron/jobs/${job.id}/trigger`, alice);
+    expect(run).toMatchObject({ status: 202, body: { status: 'queued', trigger: 'manual' } });
+    expect((await call('DELETE', `/api/cron/jobs/${job.id}`, alice)).status).toBe(204);
+    expect((await call('POST', `/api/cron/jobs/${job.id}/trigger`, alice)).status).toBe(404);
+    expect((await call('POST', '/api/cron/jobs/never-was/trigger', admin)).status).toBe(404);
+    // Deleted between the permission check and the write: the statement itself writes nothing.
+    expect(await daemon.daemon.app.get(RunsRepository).queueManual(job.id, {}, 'alice', { params: null })).toBeNull();
+    const db = daemon.daemon.app.get(Database);
+    const [counts] = await db.rows<{ runs: number; audits: number }>(
+      `SELECT (SELECT count(*)::int FROM cw_runs WHERE job_id = $1) AS runs,
+              (SELECT count(*)::int FROM cw_audit WHERE job_id = $1 AND action = 'job.trigger') AS audits`, [job.id]);
+    expect(counts).toEqual({ runs: 1, audits: 1 });
   });
 
   it('cancels the runs of a deleted job, the running one included', async () => {
