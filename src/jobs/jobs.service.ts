@@ -19,6 +19,9 @@ import { JobsRepository, type JobRow } from './jobs.repository.js';
 import { jobView, type JobPage, type JobView } from './jobs.view.js';
 import { previewSchedule, type PreviewView } from './schedule-preview.js';
 
+/** Config jobs written per statement at start: one round trip per thousand, not per job. */
+const CONFIG_SYNC_BATCH = 1000;
+
 export type JobListFilter = { owner?: string; paused?: boolean; pipeline?: string };
 
 /** What people and machines may do with jobs, with the ownership rules of DESIGN.md. */
@@ -42,9 +45,12 @@ export class JobsService {
    * pause state and anchors survive, jobs gone from the file are disabled with their history kept.
    */
   async syncConfigJobs(): Promise<void> {
-    for (const job of this.config.jobs.values()) {
-      const row = await this.jobs.upsertConfigJob(job);
-      if (!row) throw new ConflictError(`job "${job.id}" in ${this.config.file} clashes with a job of that id created through the API; rename one of them`);
+    const jobs = [...this.config.jobs.values()];
+    for (let start = 0; start < jobs.length; start += CONFIG_SYNC_BATCH) {
+      const batch = jobs.slice(start, start + CONFIG_SYNC_BATCH);
+      const written = new Set(await this.jobs.upsertConfigJobs(batch));
+      const clash = batch.find((job) => !written.has(job.id));
+      if (clash) throw new ConflictError(`job "${clash.id}" in ${this.config.file} clashes with a job of that id created through the API; rename one of them`);
     }
     const disabled = await this.jobs.disableConfigJobsExcept([...this.config.jobs.keys()]);
     if (disabled.length > 0) this.logger.warn(`config jobs no longer in ${this.config.file} disabled (history kept): ${disabled.join(', ')}`);
