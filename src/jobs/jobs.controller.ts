@@ -23,7 +23,10 @@ export class JobsController {
     description: 'With `limit` or `cursor`: one page in id order, `{items, nextCursor}`, paged like the run lists. Without either: every job, as an array.',
   })
   @ApiExtraModels(JobPageResponse)
-  @ApiOkResponse({ schema: { oneOf: [{ type: 'array', items: { $ref: getSchemaPath(JobResponse) } }, { $ref: getSchemaPath(JobPageResponse) }] } })
+  @ApiOkResponse({
+    description: 'Every job, as an array; with `limit` or `cursor`, a page.',
+    schema: { oneOf: [{ type: 'array', items: { $ref: getSchemaPath(JobResponse) } }, { $ref: getSchemaPath(JobPageResponse) }] },
+  })
   @ApiErrors(400)
   list(@CurrentCaller() caller: Caller, @Query() query: ListJobsQuery) {
     const filter = { owner: query.owner, pipeline: query.pipeline, paused: query.paused === undefined ? undefined : query.paused === 'true' };
