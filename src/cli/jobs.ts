@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import type { JobView } from '../jobs/jobs.view.js';
 import type { RunView } from '../runs/runs.view.js';
-import { addApiOptions, clientFor, type ApiOptions } from './api-client.js';
+import { addApiOptions, clientFor, type ApiClient, type ApiOptions } from './api-client.js';
 import { CliError, EXIT } from './cli-error.js';
 import { clip, printDetails, printJson, printTable, relative, when } from './output.js';
 import { followToExit, runSummary } from './runs.js';
@@ -29,17 +29,29 @@ function listCommand(command: Command, env: Env): void {
     .option('--pipeline <id>', 'only jobs running this pipeline')
     .addOption(new Option('--paused', 'only paused jobs').conflicts('active'))
     .option('--active', 'only jobs that are not paused')
-    .action(async (options: ApiOptions & { owner?: string; pipeline?: string; paused?: boolean; active?: boolean }) => {
+    .option('--limit <n>', 'one page of at most this many (1-500), in id order; without it, every job')
+    .option('--cursor <cursor>', 'the page after the one that printed this cursor')
+    .action(async (options: ApiOptions & { owner?: string; pipeline?: string; paused?: boolean; active?: boolean; limit?: string; cursor?: string }) => {
       const query = new URLSearchParams();
       if (options.owner) query.set('owner', options.owner);
       if (options.pipeline) query.set('pipeline', options.pipeline);
       if (options.paused || options.active) query.set('paused', String(Boolean(options.paused)));
-      const list = await clientFor(options, env).request<JobView[]>('GET', `/api/cron/jobs${query.size ? `?${query}` : ''}`);
+      if (options.limit) query.set('limit', options.limit);
+      if (options.cursor) query.set('cursor', options.cursor);
+      const list = await listJobs(clientFor(options, env), query);
       if (options.json) return printJson(list);
       printTable(['ID', 'NAME', 'SCHEDULE', 'NEXT RUN', 'LAST RUN', 'PAUSED'], list.map((item) => [
         item.id, clip(item.name, 40), schedule(item), relative(item.nextRunAt), item.lastRun ? runSummary(item.lastRun) : '-', paused(item),
       ]), '(no jobs)');
     });
+}
+
+/** The jobs (a page with --limit or --cursor, then a line on stderr says how to get the next one). */
+async function listJobs(client: ApiClient, query: URLSearchParams): Promise<JobView[]> {
+  if (!query.has('limit') && !query.has('cursor')) return client.request<JobView[]>('GET', `/api/cron/jobs${query.size ? `?${query}` : ''}`);
+  const page = await client.request<{ items: JobView[]; nextCursor: string | null }>('GET', `/api/cron/jobs?${query}`);
+  if (page.nextCursor) process.stderr.write(`more jobs: repeat with --cursor ${page.nextCursor}\n`);
+  return page.items;
 }
 
 /** pause, resume and delete: one call each, one line of output. */

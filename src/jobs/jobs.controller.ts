@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiCreatedResponse, ApiExtraModels, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { CurrentCaller } from '../auth/auth.decorators.js';
 import type { Caller } from '../auth/caller.js';
@@ -8,7 +8,7 @@ import { RunsService } from '../runs/runs.service.js';
 import { RunPageResponse, RunResponse } from '../runs/runs.view.js';
 import { CreateJobDto, ListJobsQuery, ListRunsQuery, NextRunsQuery, PauseJobDto, TriggerJobDto, UpdateJobDto } from './jobs.dto.js';
 import { JobsService } from './jobs.service.js';
-import { JobDetailResponse, JobResponse } from './jobs.view.js';
+import { JobDetailResponse, JobPageResponse, JobResponse } from './jobs.view.js';
 import { NextRunsResponse } from './schedule-preview.js';
 
 @ApiTags('jobs')
@@ -18,12 +18,20 @@ export class JobsController {
   constructor(private readonly jobs: JobsService, private readonly runs: RunsService) {}
 
   @Get()
-  @ApiOperation({ summary: 'Jobs the caller may see (a user: its own and the system jobs), with nextRunAt and lastRun' })
-  @ApiOkResponse({ type: [JobResponse] })
+  @ApiOperation({
+    summary: 'Jobs the caller may see (a user: its own and the system jobs), with nextRunAt and lastRun',
+    description: 'With `limit` or `cursor`: one page in id order, `{items, nextCursor}`, paged like the run lists. Without either: every job, as an array.',
+  })
+  @ApiExtraModels(JobPageResponse)
+  @ApiOkResponse({
+    description: 'Every job, as an array; with `limit` or `cursor`, a page.',
+    schema: { oneOf: [{ type: 'array', items: { $ref: getSchemaPath(JobResponse) } }, { $ref: getSchemaPath(JobPageResponse) }] },
+  })
   @ApiErrors(400)
   list(@CurrentCaller() caller: Caller, @Query() query: ListJobsQuery) {
-    const paused = query.paused === undefined ? undefined : query.paused === 'true';
-    return this.jobs.list(caller, { owner: query.owner, pipeline: query.pipeline, paused });
+    const filter = { owner: query.owner, pipeline: query.pipeline, paused: query.paused === undefined ? undefined : query.paused === 'true' };
+    if (query.limit === undefined && query.cursor === undefined) return this.jobs.list(caller, filter);
+    return this.jobs.listPage(caller, filter, query.limit ?? 50, query.cursor ?? null);
   }
 
   @Post()

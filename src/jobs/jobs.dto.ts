@@ -119,8 +119,8 @@ export class PreviewDto {
   n?: number;
 }
 
-/** Query of GET /api/cron/jobs. */
-export class ListJobsQuery {
+/** Query of GET /api/cron/jobs: filters, and a page in id order when `limit` or `cursor` is given. */
+export class ListJobsQuery extends PageQuery {
   @ApiPropertyOptional() @IsOptional() @IsText({ max: 200 }) owner?: string;
   @ApiPropertyOptional() @IsOptional() @IsText({ max: 200 }) pipeline?: string;
   @ApiPropertyOptional({ type: Boolean })

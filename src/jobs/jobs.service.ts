@@ -7,6 +7,7 @@ import { CONFIG } from '../config/config.module.js';
 import type { CronwardenConfig } from '../config/config.types.js';
 import { formatDuration, parseDuration } from '../config/durations.js';
 import { Notifier } from '../database/notifier.js';
+import { decodeKeyCursor, encodeKeyCursor } from '../runs/page-cursor.js';
 import { RunCancellation } from '../runs/run-cancellation.js';
 import { RunsRepository } from '../runs/runs.repository.js';
 import { runView, type RunView } from '../runs/runs.view.js';
@@ -15,8 +16,13 @@ import type { StatsView } from '../stats/stats.view.js';
 import { changedJobDefinition, definitionChanges, describeDefinition, generatedJobId, newJobDefinition } from './job-definition.js';
 import { JOB_ID, type CreateJobDto, type PreviewDto, type UpdateJobDto } from './jobs.dto.js';
 import { JobsRepository, type JobRow } from './jobs.repository.js';
-import { jobView, type JobView } from './jobs.view.js';
+import { jobView, type JobPage, type JobView } from './jobs.view.js';
 import { previewSchedule, type PreviewView } from './schedule-preview.js';
+
+/** Config jobs written per statement at start: one round trip per thousand, not per job. */
+const CONFIG_SYNC_BATCH = 1000;
+
+export type JobListFilter = { owner?: string; paused?: boolean; pipeline?: string };
 
 /** What people and machines may do with jobs, with the ownership rules of DESIGN.md. */
 @Injectable()
@@ -39,20 +45,29 @@ export class JobsService {
    * pause state and anchors survive, jobs gone from the file are disabled with their history kept.
    */
   async syncConfigJobs(): Promise<void> {
-    for (const job of this.config.jobs.values()) {
-      const row = await this.jobs.upsertConfigJob(job);
-      if (!row) throw new ConflictError(`job "${job.id}" in ${this.config.file} clashes with a job of that id created through the API; rename one of them`);
+    const jobs = [...this.config.jobs.values()];
+    for (let start = 0; start < jobs.length; start += CONFIG_SYNC_BATCH) {
+      const batch = jobs.slice(start, start + CONFIG_SYNC_BATCH);
+      const written = new Set(await this.jobs.upsertConfigJobs(batch));
+      const clash = batch.find((job) => !written.has(job.id));
+      if (clash) throw new ConflictError(`job "${clash.id}" in ${this.config.file} clashes with a job of that id created through the API; rename one of them`);
     }
     const disabled = await this.jobs.disableConfigJobsExcept([...this.config.jobs.keys()]);
     if (disabled.length > 0) this.logger.warn(`config jobs no longer in ${this.config.file} disabled (history kept): ${disabled.join(', ')}`);
   }
 
-  async list(caller: Caller, filter: { owner?: string; paused?: boolean; pipeline?: string }): Promise<JobView[]> {
-    const rows = await this.jobs.list({ visibleTo: caller.isAdmin ? null : caller.sub, ...filter });
-    const ids = rows.map((row) => row.id);
-    const [lastRuns, freshness] = [await this.runs.lastRuns(ids), await this.runs.freshness(ids)];
-    const now = new Date(this.clock.now());
-    return rows.map((row) => jobView(row, lastRuns.get(row.id) ?? null, now, freshness.get(row.id)));
+  /** Every job the caller may see that passes the filter, in id order. */
+  async list(caller: Caller, filter: JobListFilter): Promise<JobView[]> {
+    return this.views(await this.jobs.list({ visibleTo: caller.isAdmin ? null : caller.sub, ...filter }));
+  }
+
+  /** One page of `list`: up to `limit` jobs after the cursor's, and the cursor for the next page. */
+  async listPage(caller: Caller, filter: JobListFilter, limit: number, cursor: string | null): Promise<JobPage> {
+    const after = cursor === null ? null : decodeKeyCursor(cursor, JOB_ID);
+    const rows = await this.jobs.list({ visibleTo: caller.isAdmin ? null : caller.sub, ...filter }, { after, limit: limit + 1 });
+    const items = rows.slice(0, limit);
+    const last = items[items.length - 1];
+    return { items: await this.views(items), nextCursor: rows.length > limit && last ? encodeKeyCursor(last.id) : null };
   }
 
   /** One job, with statistics over its latest runs. */
@@ -104,13 +119,17 @@ export class JobsService {
     return this.view(row);
   }
 
-  /** Queues a manual run now; params given here are merged over the job's. */
+  /**
+   * Queues a manual run now; params given here are merged over the job's. A paused job runs too:
+   * pausing stops the schedule, not people. Two statements: the job read (who may) and the run
+   * written with its audit row.
+   */
   async trigger(caller: Caller, id: string, params: Record<string, unknown> | undefined): Promise<RunView> {
-    const job = await this.manageable(caller, id);
-    const run = await this.runs.enqueue(job.id, 'manual', { ...job.params, ...params }, caller.sub);
+    await this.manageable(caller, id);
+    const run = await this.runs.queueManual(id, params ?? {}, caller.sub, { params: params ?? null });
+    if (!run) throw new NotFoundError(`job "${id}" not found`);
     this.notifier.publish('run.queued', { runId: run.id });
     this.logger.log({ message: `job ${id} triggered by ${caller.sub}: run ${run.id}`, jobId: id, runId: run.id });
-    await this.audit.record({ actor: caller.sub, action: 'job.trigger', jobId: id, runId: run.id, details: { params: params ?? null } });
     return runView(run);
   }
 
@@ -175,6 +194,13 @@ export class JobsService {
     }
     if (existing && !existing.enabled) return new ConflictError(`job id "${id}" belonged to a deleted job whose run is still ending; retry shortly`);
     return new ConflictError(`a job with id "${id}" already exists`);
+  }
+
+  private async views(rows: JobRow[]): Promise<JobView[]> {
+    const ids = rows.map((row) => row.id);
+    const [lastRuns, freshness] = [await this.runs.lastRuns(ids), await this.runs.freshness(ids)];
+    const now = new Date(this.clock.now());
+    return rows.map((row) => jobView(row, lastRuns.get(row.id) ?? null, now, freshness.get(row.id)));
   }
 
   private async view(row: JobRow): Promise<JobView> {

@@ -2,11 +2,11 @@ import { ApiProperty } from '@nestjs/swagger';
 import { freshnessLimitMs, jobHealth, type JobHealth } from './job-health.js';
 import type { Freshness } from '../runs/runs.repository.js';
 import { formatDuration } from '../config/durations.js';
-import { nextFireAfter } from '../scheduler/schedule.js';
 import type { RunRow } from '../runs/runs.repository.js';
 import { RunResponse, runView, type RunView } from '../runs/runs.view.js';
 import { StatsResponse } from '../stats/stats.view.js';
 import type { JobRow } from './jobs.repository.js';
+import { nextRunAt } from './next-run.js';
 
 /** A job as the API shows it. */
 export interface JobView {
@@ -37,7 +37,14 @@ export interface JobView {
   updatedAt: string;
 }
 
-/** Maps a row to the API shape; `nextRunAt` comes from the schedule and the persisted anchor. */
+/** A page of GET /api/cron/jobs?limit=… */
+export interface JobPage {
+  items: JobView[];
+  /** Pass as `cursor` to get the next page; null on the last page. */
+  nextCursor: string | null;
+}
+
+/** Maps a row to the API shape; `nextRunAt` comes from the schedule and the persisted anchor (see next-run.ts). */
 export function jobView(row: JobRow, lastRun: RunRow | null, now: Date, freshness: Freshness | undefined): JobView {
   const spec = { cron: row.cron, everyMs: row.everyMs, timezone: row.timezone };
   const limitMs = freshnessLimitMs(spec, row.expectSuccessWithinMs, now);
@@ -63,7 +70,7 @@ export function jobView(row: JobRow, lastRun: RunRow | null, now: Date, freshnes
     pausedAt: row.pausedAt?.toISOString() ?? null,
     owner: row.owner,
     source: row.source,
-    nextRunAt: row.paused || !row.enabled ? null : nextRunAt(row, now),
+    nextRunAt: row.paused || !row.enabled ? null : nextRunAt(row, now)?.toISOString() ?? null,
     lastRun: lastRun ? runView(lastRun) : null,
     health,
     lastSuccessAt: freshness?.lastSuccessAt?.toISOString() ?? null,
@@ -71,14 +78,6 @@ export function jobView(row: JobRow, lastRun: RunRow | null, now: Date, freshnes
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };
-}
-
-function nextRunAt(row: JobRow, now: Date): string | null {
-  const anchor = row.anchorAt ?? row.createdAt;
-  const spec = { cron: row.cron, everyMs: row.everyMs, timezone: row.timezone };
-  // A due-but-missed instant is handled by the catch-up policy right away: the next one is after now.
-  const next = nextFireAfter(spec, anchor > now ? anchor : now, anchor);
-  return next?.toISOString() ?? null;
 }
 
 const nullableText = (description?: string) => ApiProperty({ type: String, nullable: true, description });
@@ -114,4 +113,10 @@ export class JobResponse implements JobView {
 /** GET /api/cron/jobs/:id: the job and statistics over its latest runs (OpenAPI). */
 export class JobDetailResponse extends JobResponse {
   @ApiProperty({ type: StatsResponse }) stats: StatsResponse;
+}
+
+/** A page of jobs (OpenAPI). */
+export class JobPageResponse implements JobPage {
+  @ApiProperty({ type: [JobResponse] }) items: JobResponse[];
+  @ApiProperty({ type: String, nullable: true, description: 'Pass as `cursor` for the next page (in id order); null on the last.' }) nextCursor: string | null;
 }

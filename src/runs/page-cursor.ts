@@ -25,3 +25,21 @@ export function decodeCursor(cursor: string): PageCursor {
   }
   return { at, id };
 }
+
+const KEY_PREFIX = 'key|';
+
+/** An opaque cursor for the page after this key, for lists in primary-key order (jobs by id). */
+export function encodeKeyCursor(key: string): string {
+  return Buffer.from(KEY_PREFIX + key).toString('base64url');
+}
+
+/**
+ * Reads a cursor made by `encodeKeyCursor` whose key matches `valid`.
+ * @throws InvalidInputError (field `cursor`) for anything else, a cursor of another list included.
+ */
+export function decodeKeyCursor(cursor: string, valid: RegExp): string {
+  const text = Buffer.from(cursor, 'base64url').toString();
+  const key = text.slice(KEY_PREFIX.length);
+  if (!text.startsWith(KEY_PREFIX) || !valid.test(key)) throw new InvalidInputError('cursor', 'not a cursor returned by a previous page');
+  return key;
+}

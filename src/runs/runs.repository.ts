@@ -318,4 +318,24 @@ export class RunsRepository {
       [jobId],
     );
   }
+
+  /**
+   * Queues a manual run of an enabled job and its `job.trigger` audit row in one statement, without
+   * a transaction: `params` are merged over the job's params as they are at the insert. Null when
+   * the job does not exist or is disabled (deleted meanwhile); then nothing is written.
+   */
+  async queueManual(jobId: string, params: Record<string, unknown>, by: string, auditDetails: Record<string, unknown>): Promise<RunRow | null> {
+    return this.db.one<RunRow>(
+      `WITH run AS (
+         INSERT INTO cw_runs (id, job_id, status, trigger, scheduled_for, params, triggered_by)
+         SELECT $1, j.id, 'queued', 'manual', now(), j.params || $3::jsonb, $4 FROM cw_jobs j WHERE j.id = $2 AND j.enabled
+         RETURNING *
+       ), audit AS (
+         INSERT INTO cw_audit (id, actor, action, job_id, run_id, details)
+         SELECT $5, $4, 'job.trigger', run.job_id, run.id, $6::jsonb FROM run
+       )
+       SELECT ${RUN_COLUMNS} FROM run r`,
+      [randomUUID(), jobId, JSON.stringify(params), by, randomUUID(), JSON.stringify(auditDetails)],
+    );
+  }
 }

@@ -45,6 +45,18 @@ jobs:
     expect(jobs.find((job) => job.id === 'nightly')?.every).toBe('5h');
   });
 
+  it('lists one page with --limit and says on stderr how to get the next', async () => {
+    const first = await run(['jobs', 'list', '--owner', 'system', '--limit', '3']);
+    expect(first.code).toBe(0);
+    expect(first.stdout.trimEnd().split('\n').slice(1).map((line) => line.split(' ')[0])).toEqual(['breaks', 'counts', 'naps']);
+    const cursor = /^more jobs: repeat with --cursor (\S+)\n$/.exec(first.stderr)?.[1];
+    expect(cursor).toBeDefined();
+    const next = await run(['jobs', 'list', '--owner', 'system', '--limit', '3', '--cursor', cursor!, '--json']);
+    expect(next).toMatchObject({ code: 0, stderr: '' });
+    expect((JSON.parse(next.stdout) as Array<{ id: string }>).map((job) => job.id)).toEqual(['nightly']);
+    expect(await run(['jobs', 'list', '--limit', '0'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/^cronwarden: 400 .*limit/) });
+  });
+
   it('pauses a job with a note and resumes it', async () => {
     const paused = await run(['jobs', 'pause', 'nightly', '--note', 'database upgrade']);
     expect(paused).toMatchObject({ code: 0, stdout: 'paused job nightly: database upgrade\n' });

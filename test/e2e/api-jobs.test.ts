@@ -1,3 +1,5 @@
+import { Database } from '../../src/database/database.js';
+import { RunsRepository } from '../../src/runs/runs.repository.js';
 import { api, FIXTURES, token, waitFor, useTestDaemon } from '../support/daemon.js';
 import { testDatabaseKinds } from '../support/databases.js';
 
@@ -144,6 +146,84 @@ describe.each(testDatabaseKinds())('the job API on %s', (kind) => {
     expect(await ids('owner=bob', alice)).toEqual([]);
     expect(await ids('paused=false')).not.toContain(sleepy.id);
     expect((await call('GET', '/api/cron/jobs?paused=maybe', admin)).status).toBe(400);
+  });
+
+  it('pages the list in id order with limit and cursor; without them it is every job, as an array', async () => {
+    for (const id of ['pager-b', 'pager-c', 'pager-d', 'pager-e', 'pager-f']) await create({ id, pipeline: 'ok', every: '1h', owner: 'pager' }, admin);
+    const page = async (query: string, as = admin) => {
+      const response = await call('GET', `/api/cron/jobs?${query}`, as);
+      expect(response.status).toBe(200);
+      return response.body as { items: Array<{ id: string; nextRunAt: string }>; nextCursor: string | null };
+    };
+    const first = await page('owner=pager&limit=2');
+    expect(first.items.map((job) => job.id)).toEqual(['pager-b', 'pager-c']);
+    expect(Date.parse(first.items[0].nextRunAt)).toBeGreaterThan(Date.now());
+    // A job added before the cursor does not shift the later pages.
+    await create({ id: 'pager-a', pipeline: 'ok', every: '1h', owner: 'pager' }, admin);
+    const second = await page(`owner=pager&limit=2&cursor=${first.nextCursor}`);
+    expect(second.items.map((job) => job.id)).toEqual(['pager-d', 'pager-e']);
+    const last = await page(`owner=pager&limit=2&cursor=${second.nextCursor}`);
+    expect(last).toEqual({ items: [expect.objectContaining({ id: 'pager-f' })], nextCursor: null });
+
+    const all = (await call('GET', '/api/cron/jobs?owner=pager', admin)).body;
+    expect(all.map((job: { id: string }) => job.id)).toEqual(['pager-a', 'pager-b', 'pager-c', 'pager-d', 'pager-e', 'pager-f']);
+    expect(all[1]).toEqual(first.items[0]);
+    // A cursor alone pages too (50 to a page); a user's pages hold its own jobs and the system's.
+    expect((await page(`owner=pager&cursor=${second.nextCursor}`)).items.map((job) => job.id)).toEqual(['pager-f']);
+    const pager = token('pager', ['user']);
+    expect((await page('limit=3', pager)).items.map((job) => job.id)).toEqual(['nightly', 'pager-a', 'pager-b']);
+  });
+
+  it('answers 400 naming the parameter to a bad page size or cursor', async () => {
+    const runCursor = Buffer.from(`${new Date().toISOString()}|00000000-0000-4000-8000-000000000000`).toString('base64url');
+    for (const [query, field] of [['limit=0', 'limit'], ['limit=501', 'limit'], ['limit=ten', 'limit'], ['limit=1&limit=2', 'limit'],
+      ['cursor=bm9wZQ', 'cursor'], ['cursor=%24%24', 'cursor'], [`cursor=${runCursor}`, 'cursor']]) {
+      const response = await call('GET', `/api/cron/jobs?${query}`, alice);
+      expect([query, response.status, response.body.field]).toEqual([query, 400, field]);
+    }
+  });
+
+  it('writes a manual run and its audit row together: when the audit row cannot be written, no run is queued', async () => {
+    const job = await create({ id: 'unauditable', pipeline: 'ok', every: '7h', params: { a: 1, b: 1 } });
+    const db = daemon.daemon.app.get(Database);
+    await db.rows(`CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.job_id = 'unauditable' THEN RAISE EXCEPTION 'audit refused'; END IF; RETURN NEW; END $$`);
+    await db.rows('CREATE TRIGGER refuse_audit BEFORE INSERT ON cw_audit FOR EACH ROW EXECUTE FUNCTION refuse_audit()');
+    try {
+      expect((await call('POST', `/api/cron/jobs/${job.id}/trigger`, alice)).status).toBe(500);
+      expect((await call('GET', `/api/cron/jobs/${job.id}/runs`, alice)).body.items).toEqual([]);
+    } finally {
+      await db.rows('DROP TRIGGER refuse_audit ON cw_audit');
+      await db.rows('DROP FUNCTION refuse_audit()');
+    }
+    const queued = await call('POST', `/api/cron/jobs/${job.id}/trigger`, alice, { params: { b: 2 } });
+    expect(queued.status).toBe(202);
+    expect(queued.headers.get('location')).toBe(`/api/cron/runs/${queued.body.id}`);
+    expect(queued.body).toMatchObject({ jobId: job.id, trigger: 'manual', triggeredBy: 'alice', params: { a: 1, b: 2 } });
+    const audit = (await call('GET', `/api/cron/audit?jobId=${job.id}&action=job.trigger`, admin)).body.items;
+    expect(audit).toEqual([expect.objectContaining({ actor: 'alice', runId: queued.body.id, details: { params: { b: 2 } } })]);
+    const ran = await waitFor(async () => {
+      const { body } = await call('GET', `/api/cron/runs/${queued.body.id}`, alice);
+      return body.status === 'succeeded' && body;
+    }, 10_000, 'the triggered run to succeed');
+    expect(ran.queuedAt).toBe(queued.body.queuedAt);
+  });
+
+  it('triggers a paused job by hand, and answers 404 for a deleted or unknown one and writes nothing', async () => {
+    const job = await create({ pipeline: 'ok', every: '7h' });
+    await call('POST', `/api/cron/jobs/${job.id}/pause`, alice);
+    const run = await call('POST', `/api/cron/jobs/${job.id}/trigger`, alice);
+    expect(run).toMatchObject({ status: 202, body: { status: 'queued', trigger: 'manual' } });
+    expect((await call('DELETE', `/api/cron/jobs/${job.id}`, alice)).status).toBe(204);
+    expect((await call('POST', `/api/cron/jobs/${job.id}/trigger`, alice)).status).toBe(404);
+    expect((await call('POST', '/api/cron/jobs/never-was/trigger', admin)).status).toBe(404);
+    // Deleted between the permission check and the write: the statement itself writes nothing.
+    expect(await daemon.daemon.app.get(RunsRepository).queueManual(job.id, {}, 'alice', { params: null })).toBeNull();
+    const db = daemon.daemon.app.get(Database);
+    const [counts] = await db.rows<{ runs: number; audits: number }>(
+      `SELECT (SELECT count(*)::int FROM cw_runs WHERE job_id = $1) AS runs,
+              (SELECT count(*)::int FROM cw_audit WHERE job_id = $1 AND action = 'job.trigger') AS audits`, [job.id]);
+    expect(counts).toEqual({ runs: 1, audits: 1 });
   });
 
   it('cancels the runs of a deleted job, the running one included', async () => {

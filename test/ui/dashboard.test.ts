@@ -7,6 +7,7 @@ const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-ne
 const IMAGES = 'docs/images';
 const alice = token('alice', ['user']);
 const ops = token('ops', ['admin']);
+const bob = token('bob', ['user']);
 
 describe('the dashboard in a real browser', () => {
   let store: TestStore;
@@ -201,6 +202,27 @@ jobs:
     const overflow = await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth');
     expect(overflow).toBeLessThanOrEqual(0);
     await page.screenshot({ path: `${IMAGES}/jobs-phone.png` });
+    expect(problems).toEqual([]);
+  });
+
+  it('lists the jobs a page of 100 at a time, with next and previous pages', async () => {
+    const ids = Array.from({ length: 100 }, (_, i) => `bulk-${String(i).padStart(3, '0')}`);
+    for (const id of ids) expect((await api(daemon, 'POST', '/api/cron/jobs', { token: bob, body: { id, pipeline: 'steps', every: '5h' } })).status).toBe(201);
+    await page.setViewportSize({ width: 1280, height: 860 });
+    await page.click('#sign-out');
+    await signIn(bob);
+    await page.waitForSelector('tr[data-job="bulk-099"]');
+    const listed = () => page.locator('table.jobs tbody tr').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-job')));
+    expect(await listed()).toEqual(ids);
+    expect(await page.isHidden('#page-previous')).toBe(true);
+    await page.click('#page-next');
+    await page.waitForSelector('tr[data-job="nightly-backup"]');
+    expect(await listed()).toEqual(['nightly-backup']);
+    expect(await page.textContent('.summary')).toMatch(/^1 of 1 jobs on page 2 · /);
+    expect(await page.isHidden('#page-next')).toBe(true);
+    await page.click('#page-previous');
+    await page.waitForSelector('tr[data-job="bulk-000"]');
+    expect(await page.isHidden('#page-previous')).toBe(true);
     expect(problems).toEqual([]);
   });
 });

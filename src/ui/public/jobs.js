@@ -4,6 +4,8 @@ import { jobButtons } from './actions.js';
 import { cell, duration, el, relative, scheduleInWords, statusBadge } from './format.js';
 
 const REFRESH_MS = 5000;
+// A page of the list, so that thousands of jobs cost the daemon and the browser no more than this.
+const PAGE_SIZE = 100;
 const STATUSES = ['succeeded', 'failed', 'timed_out', 'cancelled', 'abandoned', 'running', 'queued'];
 
 function filterForm(filters, apply) {
@@ -39,23 +41,35 @@ export function jobsPage(view) {
   const filters = Object.fromEntries(new URLSearchParams(location.hash.split('?')[1] ?? ''));
   const body = el('tbody');
   const summary = el('p', { class: 'muted summary' }, 'Loading…');
-  const { form, values } = filterForm(filters, () => reload());
+  // The cursor of each page shown so far (null: the first), so "Previous page" can go back.
+  let cursors = [null];
+  const turn = (change) => { change(); reload(); };
+  const previous = el('button', { type: 'button', id: 'page-previous', class: 'secondary', hidden: true, onclick: () => turn(() => cursors.pop()) }, 'Previous page');
+  const next = el('button', { type: 'button', id: 'page-next', class: 'secondary', hidden: true }, 'Next page');
+  const { form, values } = filterForm(filters, () => turn(() => (cursors = [null])));
   view.append(
     el('div', { class: 'heading' }, el('h1', {}, 'Jobs'), el('a', { class: 'button', href: '#/jobs/new' }, 'New job')),
     el('p', { id: 'flash', class: 'flash', role: 'status' }),
     form, summary,
-    el('table', { class: 'jobs' }, el('thead', {}, el('tr', {}, ['Job', 'Schedule', 'Next run', 'Last run', 'Paused', 'Actions'].map((name) => el('th', { scope: 'col' }, name)))), body));
+    el('table', { class: 'jobs' }, el('thead', {}, el('tr', {}, ['Job', 'Schedule', 'Next run', 'Last run', 'Paused', 'Actions'].map((name) => el('th', { scope: 'col' }, name)))), body),
+    el('div', { class: 'buttons pager' }, previous, next));
 
   async function reload() {
     const { owner, status, paused } = values();
-    const query = new URLSearchParams();
+    const query = new URLSearchParams({ limit: String(PAGE_SIZE) });
     if (owner) query.set('owner', owner);
     if (paused) query.set('paused', paused);
+    const cursor = cursors[cursors.length - 1];
+    if (cursor) query.set('cursor', cursor);
     try {
-      const jobs = await api('GET', `/api/cron/jobs?${query}`);
+      const { items: jobs, nextCursor } = await api('GET', `/api/cron/jobs?${query}`);
       const shown = jobs.filter((job) => !status || (status === 'never' ? !job.lastRun : job.lastRun?.status === status));
       replaceRows(body, shown.map((job) => jobRow(job, reload)));
-      summary.textContent = `${shown.length} of ${jobs.length} jobs · refreshed ${new Date().toLocaleTimeString()}`;
+      const paged = cursors.length > 1 || nextCursor;
+      summary.textContent = `${shown.length} of ${jobs.length} jobs${paged ? ` on page ${cursors.length}` : ''} · refreshed ${new Date().toLocaleTimeString()}`;
+      previous.hidden = cursors.length === 1;
+      next.hidden = !nextCursor;
+      next.onclick = () => turn(() => cursors.push(nextCursor));
     } catch (error) {
       summary.textContent = `Could not load jobs: ${error.message}`;
     }
