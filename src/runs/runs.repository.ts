@@ -106,16 +106,6 @@ export class RunsRepository {
     );
   }
 
-  /** Queues a run outside the schedule (manual trigger). */
-  async enqueue(jobId: string, trigger: RunTrigger, params: Record<string, unknown>, by: string): Promise<RunRow> {
-    const row = await this.db.one<RunRow>(
-      `INSERT INTO cw_runs AS r (id, job_id, status, trigger, scheduled_for, params, triggered_by)
-       VALUES ($1, $2, 'queued', $3, now(), $4, $5) RETURNING ${RUN_COLUMNS}`,
-      [randomUUID(), jobId, trigger, JSON.stringify(params), by],
-    );
-    return row!;
-  }
-
   /**
    * Claims up to `limit` queued runs for this node, oldest first. SKIP LOCKED lets every node
    * claim at once without two taking the same run. Jobs whose overlap policy is `queue` or
