@@ -1,6 +1,7 @@
 /**
  * Scenario 4, scale: 100,000 jobs in the database (inserted with SQL once the schema exists, weekly
- * schedules none of which is due during the bench). Daemon restart to ready, RSS, CPU over an idle minute, then
+ * schedules none of which is due during the bench). A first start that computes and stores their next
+ * fires, then the restart measured: to ready, RSS, CPU over an idle minute, then
  * `GET /api/cron/jobs?limit=100` p50/p99 under 50 concurrent clients with triggers beside them.
  */
 import { configYaml, NEVER_CRON, SCALE_CRON_SQL, TRUE_PIPELINE } from '../lib/config.mjs';
@@ -31,6 +32,9 @@ export async function scale(ctx) {
     result.databases[kind] = measured;
     if (measured.error) return void rows.push(failedRow('scale', kind, measured.error));
     const jobs = ctx.sizes.scaleJobs.toLocaleString('en-US');
+    rows.push(row('scale', kind, `first start, ${jobs} jobs new to the scheduler`, round(measured.firstReadyMs / 1000, 2), 's', {
+      note: `every next fire computed and stored; peak RSS ${measured.firstPeakMiB} MiB`,
+    }));
     rows.push(row('scale', kind, `ready after start, ${jobs} jobs`, round(measured.readyMs / 1000, 2), 's', { target: lessOrEqual(10, '≤ 10 s') }));
     const sidecarNote = measured.sidecarRssMiB === null ? '' : `; sidecar ${measured.sidecarRssMiB} MiB`;
     rows.push(row('scale', kind, `daemon peak RSS, ${jobs} jobs`, measured.rssPeakMiB, 'MiB', {
@@ -55,9 +59,20 @@ async function onKind(ctx, kind) {
     const insertMs = await insertJobs(store, ctx.sizes.scaleJobs);
     await daemon.stop();
     ctx.log(`scale: ${ctx.sizes.scaleJobs} jobs inserted on ${kind} in ${Math.round(insertMs)} ms; restarting`);
+    // The first start sees jobs no scheduler has seen (as after an upgrade, or rows written by hand): it
+    // computes every next fire and stores it. Jobs created through the API or fired since have theirs
+    // stored, so the start measured is the one after it.
+    daemon = await startDaemon(store, YAML);
+    const firstReadyMs = daemon.readyMs;
+    const firstPeakMiB = memory(daemon.pid)?.hwmMiB ?? null;
+    await daemon.stop();
+    ctx.log(`scale: first start on ${kind} ready in ${Math.round(firstReadyMs)} ms; restarting`);
     daemon = await startDaemon(store, YAML);
     ctx.log(`scale: ready on ${kind} in ${Math.round(daemon.readyMs)} ms; settling ${ctx.sizes.settleSeconds} s, then idle for ${ctx.sizes.idleSeconds} s`);
-    const measured = { insertMs: round(insertMs), readyMs: round(daemon.readyMs), ...(await idle(daemon, ctx.sizes.idleSeconds, ctx.sizes.settleSeconds)) };
+    const measured = {
+      insertMs: round(insertMs), firstReadyMs: round(firstReadyMs), firstPeakMiB: round(firstPeakMiB), readyMs: round(daemon.readyMs),
+      ...(await idle(daemon, ctx.sizes.idleSeconds, ctx.sizes.settleSeconds)),
+    };
     const sidecar = daemon.sidecarPid();
     measured.sidecarRssMiB = sidecar ? round(memory(sidecar)?.rssMiB ?? null) : null;
     Object.assign(measured, await underLoad(daemon, ctx.sizes.loadClients, ctx.sizes.loadSeconds * 1000));
