@@ -64,6 +64,15 @@ describe('OutputCapture', () => {
     expect(output.drain()).toEqual({ head: [], tail: null, droppedBytes: 2, totalBytes: 10 });
   });
 
+  it('holds a changed tail back when the drain leaves it out, and hands it over with a later drain', () => {
+    const output = new OutputCapture(4);
+    output.write('stdout', Buffer.from('abcdef'));
+    expect(output.drain({ tail: false })).toMatchObject({ head: [{ seq: 1 }], tail: null });
+    expect(output.drain({ tail: false }).tail).toBeNull();
+    expect(output.drain().tail?.map((chunk) => chunk.data.toString())).toEqual(['ef']);
+    expect(output.drain().tail).toBeNull();
+  });
+
   it('keeps a large buffer that owns its memory as a chunk of its own, without copying it', () => {
     const output = new OutputCapture(1024 * 1024);
     output.write('stdout', Buffer.from('small\n'));

@@ -166,12 +166,16 @@ export class OutputCapture {
     }
   }
 
-  /** Hands over what a persister has not seen yet; see OutputDrain. */
-  drain(): OutputDrain {
+  /**
+   * Hands over what a persister has not seen yet; see OutputDrain. With `tail: false` a changed
+   * tail is held back (null) and handed over by a later drain.
+   */
+  drain(options: { tail?: boolean } = {}): OutputDrain {
     const head = this.head.slice(this.headDrained).map((segment) => segment.toChunk());
     this.headDrained = this.head.length;
-    const tail = this.tailChanged ? this.tail.map((segment) => segment.toChunk()) : null;
-    this.tailChanged = false;
+    const takeTail = this.tailChanged && options.tail !== false;
+    const tail = takeTail ? this.tail.map((segment) => segment.toChunk()) : null;
+    if (takeTail) this.tailChanged = false;
     return { head, tail, droppedBytes: this.dropped, totalBytes: this.total };
   }
 

@@ -6,18 +6,18 @@ import { Notifier } from '../database/notifier.js';
 import { DaemonEnvironment } from '../nodes/node-identity.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { ResourceSampler, type ResourceUse } from './resource-sampler.js';
-import { RunOutputRepository, type OutputDelta } from '../runs/run-output.repository.js';
+import { RunOutputRepository } from '../runs/run-output.repository.js';
 import { RunsRepository, type ClaimedRun, type RunFinish } from '../runs/runs.repository.js';
 import { buildChildEnv } from './child-env.js';
 import { processStartToken } from './process-identity.js';
 import { OutputCapture } from './output-capture.js';
+import { OUTPUT_FLUSH_MS, OutputFlusher } from './output-flusher.js';
 import { ProcessRunner } from './process-runner.js';
+import { Clock } from '../common/clock.js';
 import { isTransientDatabaseError } from '../common/errors.js';
 import { RunFinisher } from './run-finisher.js';
 import { runOutcome } from './run-outcome.js';
 
-/** Output reaches the database (and so every node's readers) at least this often. */
-const OUTPUT_FLUSH_MS = 250;
 /** How long to keep retrying to record a finished run while the database is away. */
 const RECORD_RETRY_FOR_MS = 10 * 60_000;
 
@@ -36,6 +36,7 @@ export class RunRecorder {
     private readonly metrics: MetricsService,
     private readonly sampler: ResourceSampler,
     private readonly finisher: RunFinisher,
+    private readonly clock: Clock,
   ) {}
 
   async execute(run: ClaimedRun, signal: AbortSignal): Promise<void> {
@@ -46,7 +47,7 @@ export class RunRecorder {
     }
     this.logger.log({ message: `run started: job ${run.jobId}, run ${run.id}, trigger ${run.trigger}`, jobId: run.jobId, runId: run.id, trigger: run.trigger, attempt: run.attempt });
     const capture = new OutputCapture(pipeline.maxOutputBytes);
-    const flusher = new OutputFlusher(run.id, capture, this.output);
+    const flusher = new OutputFlusher(run.id, capture, this.output, this.clock);
     const timer = setInterval(() => void flusher.flush(), OUTPUT_FLUSH_MS);
     let stopSampling: (() => ResourceUse) | undefined;
     const result = await this.runner.run(this.spec(run, pipeline), {
@@ -93,32 +94,6 @@ export class RunRecorder {
     this.metrics.runFinished(run.jobId, finish.status, finish.durationMs, finish.outputBytes);
     if (ended) this.notifier.publish('run.finished', { runId: run.id, status: finish.status });
     else this.logger.warn({ message: `run ${run.id} of job ${run.jobId} was no longer running when it ended here (another node reaped it); its record stays as that node left it`, jobId: run.jobId, runId: run.id });
-  }
-}
-
-/**
- * Moves captured output to the database, one flush at a time. A flush that fails (database away)
- * keeps what it took, so the next one writes it: nothing is lost while the capture is bounded.
- */
-class OutputFlusher {
-  private pending: OutputDelta = { head: [], tail: null };
-  private chain: Promise<void> = Promise.resolve();
-
-  constructor(private readonly runId: string, private readonly capture: OutputCapture, private readonly output: RunOutputRepository) {}
-
-  flush(rethrow = false): Promise<void> {
-    const next = this.chain.then(() => this.write());
-    this.chain = next.catch(() => undefined);
-    return rethrow ? next : this.chain;
-  }
-
-  private async write(): Promise<void> {
-    const delta = this.capture.drain();
-    this.pending.head.push(...delta.head);
-    if (delta.tail !== null) this.pending.tail = delta.tail;
-    if (this.pending.head.length === 0 && this.pending.tail === null) return;
-    await this.output.write(this.runId, this.pending);
-    this.pending = { head: [], tail: null };
   }
 }
 

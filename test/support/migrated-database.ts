@@ -8,6 +8,8 @@ export interface MigratedDatabase {
   database: Database;
   /** Inserts a job and a running run of it; returns the run's id (for rows that reference a run). */
   createRun(): Promise<string>;
+  /** Every statement sent from now on (BEGIN and COMMIT included), as TypeORM's query hook sees it. */
+  recordStatements(): string[];
   close(): Promise<void>;
 }
 
@@ -27,8 +29,11 @@ export async function openMigratedDatabase(
     throw error;
   }
   const database = new Database(dataSource, kind);
+  let recorded: string[] = [];
+  dataSource.subscribers.push({ beforeQuery: (event) => void recorded.push(event.query) });
   return {
     database,
+    recordStatements: () => (recorded = []),
     async createRun() {
       const jobId = `job-${randomUUID()}`;
       const runId = randomUUID();
