@@ -6,6 +6,7 @@ import { Notifier } from '../database/notifier.js';
 import { DaemonEnvironment } from '../nodes/node-identity.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { ResourceSampler, type ResourceUse } from './resource-sampler.js';
+import { LiveOutputs } from '../runs/live-output.js';
 import { RunOutputRepository } from '../runs/run-output.repository.js';
 import { RunsRepository, type ClaimedRun, type RunFinish } from '../runs/runs.repository.js';
 import { buildChildEnv } from './child-env.js';
@@ -37,6 +38,7 @@ export class RunRecorder {
     private readonly sampler: ResourceSampler,
     private readonly finisher: RunFinisher,
     private readonly clock: Clock,
+    private readonly live: LiveOutputs,
   ) {}
 
   async execute(run: ClaimedRun, signal: AbortSignal): Promise<void> {
@@ -46,21 +48,7 @@ export class RunRecorder {
       return;
     }
     this.logger.log({ message: `run started: job ${run.jobId}, run ${run.id}, trigger ${run.trigger}`, jobId: run.jobId, runId: run.id, trigger: run.trigger, attempt: run.attempt });
-    const capture = new OutputCapture(pipeline.maxOutputBytes);
-    const flusher = new OutputFlusher(run.id, capture, this.output, this.clock);
-    const timer = setInterval(() => void flusher.flush(), OUTPUT_FLUSH_MS);
-    let stopSampling: (() => ResourceUse) | undefined;
-    const result = await this.runner.run(this.spec(run, pipeline), {
-      signal,
-      output: capture,
-      onSpawn: (pid) => {
-        stopSampling = this.sampler.track(pid);
-        this.metrics.runStarted(run.jobId, run.trigger, run.scheduledFor, new Date());
-        void this.runs.setPid(run.id, pid, processStartToken(pid)).catch(() => undefined);
-      },
-    });
-    clearInterval(timer);
-    await retrying(() => flusher.flush(true));
+    const { result, capture, usage } = await this.runAndStore(run, pipeline, signal);
     const outcome = runOutcome(result, pipeline.timeoutMs, pipeline.killGraceMs, signal.aborted ? String(signal.reason ?? 'cancelled') : null);
     await this.record(run, {
       ...outcome,
@@ -71,8 +59,38 @@ export class RunRecorder {
       outputBytes: capture.totalBytes,
       outputDroppedBytes: capture.droppedBytes,
       outputTruncated: capture.truncated,
-      ...(stopSampling?.() ?? {}),
+      ...usage,
     });
+  }
+
+  /**
+   * Runs the child while its output is flushed to the database; readers on this node read it from
+   * memory until all of it is stored.
+   */
+  private async runAndStore(run: ClaimedRun, pipeline: PipelineConfig, signal: AbortSignal) {
+    const capture = new OutputCapture(pipeline.maxOutputBytes);
+    const flusher = new OutputFlusher(run.id, capture, this.output, this.clock);
+    const stopServing = this.live.add(run.id, capture);
+    const timer = setInterval(() => void flusher.flush(), OUTPUT_FLUSH_MS);
+    let stopSampling: (() => ResourceUse) | undefined;
+    try {
+      const result = await this.runner.run(this.spec(run, pipeline), {
+        signal,
+        output: capture,
+        onSpawn: (pid) => {
+          stopSampling = this.sampler.track(pid);
+          this.metrics.runStarted(run.jobId, run.trigger, run.scheduledFor, new Date());
+          void this.runs.setPid(run.id, pid, processStartToken(pid)).catch(() => undefined);
+        },
+      });
+      clearInterval(timer);
+      await retrying(() => flusher.flush(true));
+      return { result, capture, usage: stopSampling?.() ?? {} };
+    } finally {
+      clearInterval(timer);
+      // Before the finish is recorded: a reader that sees the run ended reads the table, complete by then.
+      stopServing();
+    }
   }
 
   private spec(run: ClaimedRun, pipeline: PipelineConfig) {
