@@ -14,6 +14,11 @@ export class Database {
     readonly kind: DatabaseTarget['kind'],
   ) {}
 
+  /** Connections the pool holds at most (createDataSource's `poolSize`). */
+  get poolSize(): number {
+    return (this.dataSource.options as { extra?: { max?: number } }).extra?.max ?? 10;
+  }
+
   /** The rows a statement returns (also for INSERT/UPDATE/DELETE … RETURNING). */
   async rows<T>(sql: string, params: unknown[] = [], runner?: QueryRunner): Promise<T[]> {
     if (runner) return (await runner.query(sql, params, true)).records as T[];

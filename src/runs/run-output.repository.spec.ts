@@ -47,6 +47,17 @@ describe.each(testDatabaseKinds())('RunOutputRepository on %s', (kind) => {
     expect(stored.tail.map((chunk) => [chunk.seq, chunk.data.toString()])).toEqual([[5, 'new'], [6, '!']]);
   });
 
+  it('lets other statements pass output writes that wait: one write at a time takes the one pooled connection', async () => {
+    const runIds = await Promise.all(Array.from({ length: 4 }, () => db.createRun()));
+    const done: string[] = [];
+    const tail = [{ seq: 1, stream: 'stdout' as const, data: randomBytes(256 * 1024) }];
+    const writes = runIds.map((runId, i) => repository.write(runId, { head: [], tail }).then(() => done.push(`write ${i}`)));
+    const query = db.database.rows('SELECT 1').then(() => done.push('query'));
+    await Promise.all([...writes, query]);
+
+    expect(done).toEqual(['write 0', 'query', 'write 1', 'write 2', 'write 3']);
+  });
+
   it('sends output to the database as raw bytes, not as hex text twice its size', async () => {
     const runId = await db.createRun();
     const socket = await poolSocket(db);

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { QueryRunner } from 'typeorm';
+import { ConcurrencyLimit } from '../common/concurrency-limit.js';
 import { Database } from '../database/database.js';
 
 export type OutputStream = 'stdout' | 'stderr';
@@ -27,7 +28,16 @@ export interface OutputDelta {
 /** SQL for `cw_run_output`: a run's output as ordered chunks, a head kept whole and a tail replaced as it moves. */
 @Injectable()
 export class RunOutputRepository {
-  constructor(private readonly db: Database) {}
+  /**
+   * Output writes in flight at once, at most half the pool: many runs flushing together must leave
+   * connections to the API and the scheduler. On the embedded database's one connection, another
+   * statement waits behind one write at most, not behind every running run's (a pool timeout).
+   */
+  private readonly writes: ConcurrencyLimit;
+
+  constructor(private readonly db: Database) {
+    this.writes = new ConcurrencyLimit(Math.max(1, Math.floor(db.poolSize / 2)));
+  }
 
   /**
    * Stores a delta atomically, so a reader sees either the old tail or the new one, never half of
@@ -36,6 +46,10 @@ export class RunOutputRepository {
    */
   async write(runId: string, delta: OutputDelta): Promise<void> {
     if (delta.head.length === 0 && delta.tail === null) return;
+    await this.writes.run(() => this.store(runId, delta));
+  }
+
+  private async store(runId: string, delta: OutputDelta): Promise<void> {
     if (delta.tail === null && delta.head.length <= ROWS_PER_INSERT) {
       await this.insert(runId, 'head', delta.head);
       return;
