@@ -42,6 +42,7 @@ import { NodesService } from './nodes/nodes.service.js';
 import { PipelinesController } from './pipelines/pipelines.controller.js';
 import { ReaperRepository } from './nodes/reaper.repository.js';
 import { ReaperService } from './nodes/reaper.service.js';
+import { LiveOutputs } from './runs/live-output.js';
 import { OutputStreamService } from './runs/output-stream.js';
 import { RunCancellation } from './runs/run-cancellation.js';
 import { RunHistoryRepository } from './runs/run-history.repository.js';
@@ -91,6 +92,7 @@ export class AppModule implements NestModule {
         JobsRepository,
         RunsRepository,
         RunOutputRepository,
+        LiveOutputs,
         RunCancellation,
         AuditRepository,
         AuditLog,

@@ -24,6 +24,7 @@ const ERRORS: Record<number, string> = {
   409: 'Conflicts with the current state: a duplicate id, a config job, a run that already ended.',
   413: 'The body is larger than 64 KiB.',
   429: 'Too many requests from this address; see `Retry-After`.',
+  503: 'The database is busy or unreachable just now; send the request again after `Retry-After` seconds.',
 };
 
 /** Documents these error answers of a route (see `ERRORS`). */
@@ -31,8 +32,8 @@ export function ApiErrors(...statuses: number[]): MethodDecorator & ClassDecorat
   return applyDecorators(...statuses.map((status) => ApiResponse({ status, description: ERRORS[status], type: ErrorResponse })));
 }
 
-/** For an /api controller: bearer auth, and the errors any of its routes may answer (401, 403, 429). */
-export const ApiProtected = (): ClassDecorator => applyDecorators(ApiBearerAuth(), ApiErrors(401, 403, 429));
+/** For an /api controller: bearer auth, and the errors any of its routes may answer (401, 403, 429, 503). */
+export const ApiProtected = (): ClassDecorator => applyDecorators(ApiBearerAuth(), ApiErrors(401, 403, 429, 503));
 
 /** Builds the OpenAPI document of the app: every route and DTO, bearer (JWT) auth declared. */
 export function buildOpenApiDocument(app: INestApplication, version: string): OpenAPIObject {

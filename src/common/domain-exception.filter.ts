@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Response } from 'express';
-import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError } from './errors.js';
+import { ConflictError, ForbiddenError, InvalidInputError, isDatabaseUnavailable, NotFoundError } from './errors.js';
 
 const STATUS = new Map<Function, number>([
   [NotFoundError, HttpStatus.NOT_FOUND],
@@ -9,9 +9,13 @@ const STATUS = new Map<Function, number>([
   [InvalidInputError, HttpStatus.BAD_REQUEST],
 ]);
 
+/** What a 503 asks clients to wait: a busy pool frees up in seconds; a restarting server takes a few. */
+export const RETRY_AFTER_SECONDS = 5;
+
 /**
  * The one place errors become HTTP: domain errors get their status and message, Nest's own
- * HTTP errors pass through, anything else is a 500 whose details go to the log, not the client.
+ * HTTP errors pass through, a database that cannot serve just now is a 503 with Retry-After,
+ * anything else is a 500 whose details go to the log, not the client.
  */
 @Catch()
 export class DomainExceptionFilter implements ExceptionFilter {
@@ -29,6 +33,15 @@ export class DomainExceptionFilter implements ExceptionFilter {
     if (status !== undefined) {
       const field = error instanceof InvalidInputError ? { field: error.field } : {};
       response.status(status).json({ statusCode: status, message: (error as Error).message, ...field });
+      return;
+    }
+    if (isDatabaseUnavailable(error)) {
+      this.logger.warn(`answered 503, the database cannot serve now: ${(error as Error).message}`);
+      response.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
+      response.status(HttpStatus.SERVICE_UNAVAILABLE).json({
+        statusCode: HttpStatus.SERVICE_UNAVAILABLE,
+        message: `the database is busy or unreachable; try again in ${RETRY_AFTER_SECONDS} s`,
+      });
       return;
     }
     this.logger.error(`unhandled error: ${(error as Error)?.message}`, (error as Error)?.stack);

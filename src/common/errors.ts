@@ -25,6 +25,12 @@ export class InvalidInputError extends DomainError {
   }
 }
 
+/**
+ * No database connection could be had: the pool's `connectionTimeoutMillis` passed with every
+ * connection busy, or the server refused or is gone. `cause` holds the driver's error.
+ */
+export class DatabaseUnavailableError extends DomainError {}
+
 /** SQLSTATE codes the code reacts to; classify by code, never by message text. */
 export const PgErrorCode = {
   uniqueViolation: '23505',
@@ -39,10 +45,32 @@ export const PgErrorCode = {
  * 23…) fails the same way every time.
  */
 export function isTransientDatabaseError(error: unknown): boolean {
+  if (error instanceof DatabaseUnavailableError) return isTransientDatabaseError(error.cause);
   const code = pgErrorCode(error);
-  if (code === undefined || !/^[0-9A-Z]{5}$/.test(code)) return true;
-  return ['08', '40', '53', '57', '58'].includes(code.slice(0, 2));
+  if (code === undefined || SYSTEM_ERROR.test(code) || !SQLSTATE.test(code)) return true;
+  return TRANSIENT_CLASSES.includes(code.slice(0, 2));
 }
+
+/**
+ * Whether a request failed because the database cannot serve it just now, not because of the
+ * request, so that the same request may pass later (503 with Retry-After): no connection to be
+ * had, a connection lost during the statement (a system error code such as ECONNRESET), or a
+ * transient SQLSTATE class (see isTransientDatabaseError). A statement error without any code
+ * stays a bug (500): it may be the driver refusing a parameter.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  if (error instanceof DatabaseUnavailableError) return true;
+  // TypeORM wraps what a statement failed with as `driverError`: only those came from the database.
+  const code = (error as { driverError?: { code?: unknown } } | null)?.driverError?.code;
+  if (typeof code !== 'string') return false;
+  return SYSTEM_ERROR.test(code) || (SQLSTATE.test(code) && TRANSIENT_CLASSES.includes(code.slice(0, 2)));
+}
+
+const SQLSTATE = /^[0-9A-Z]{5}$/;
+/** Node's system error codes (ECONNRESET, EPIPE…); no SQLSTATE class starts with E, so EPIPE is not one. */
+const SYSTEM_ERROR = /^E[A-Z]+$/;
+/** Connection loss (08), transaction rollback (40), insufficient resources (53), operator intervention (57), system errors (58). */
+const TRANSIENT_CLASSES = ['08', '40', '53', '57', '58'];
 
 export function pgErrorCode(error: unknown): string | undefined {
   const code = (error as { code?: unknown; driverError?: { code?: unknown } } | null)?.driverError?.code

@@ -28,7 +28,7 @@ const MIGRATION_LOCK_KEY = 0x63726f6e; // "cron"
 const PG_INT8 = 20;
 
 /** Builds (does not connect) the one TypeORM data source, the same for both kinds of database. */
-export function createDataSource(target: DatabaseTarget, options: { poolSize?: number } = {}): DataSource {
+export function createDataSource(target: DatabaseTarget, options: { poolSize?: number; connectionTimeoutMs?: number } = {}): DataSource {
   // Counters and sizes are bigint columns; their values stay far below 2^53, so numbers are exact.
   pg.types.setTypeParser(PG_INT8, (value) => Number.parseInt(value, 10));
   const connection = target.kind === 'postgres'
@@ -47,7 +47,7 @@ export function createDataSource(target: DatabaseTarget, options: { poolSize?: n
     // "bind message supplies 2 parameters, but prepared statement requires 6"). One client-side
     // connection serialises statements before they reach it. Never await a pooled query inside a
     // transaction there: pass the transaction's runner instead.
-    extra: { max: options.poolSize ?? (target.kind === 'pglite' ? 1 : 10), connectionTimeoutMillis: 10_000 },
+    extra: { max: options.poolSize ?? (target.kind === 'pglite' ? 1 : 10), connectionTimeoutMillis: options.connectionTimeoutMs ?? 10_000 },
     applicationName: 'cronwarden',
   });
 }

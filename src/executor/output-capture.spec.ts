@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { MAX_CHUNK_BYTES, OutputCapture, type OutputChunk, type OutputStream } from './output-capture.js';
+import { ADOPT_MIN_BYTES, MAX_CHUNK_BYTES, OutputCapture, type OutputChunk, type OutputStream } from './output-capture.js';
 
 const text = (chunks: OutputChunk[]): string => Buffer.concat(chunks.map((chunk) => chunk.data)).toString();
 
@@ -64,6 +64,54 @@ describe('OutputCapture', () => {
     expect(output.drain()).toEqual({ head: [], tail: null, droppedBytes: 2, totalBytes: 10 });
   });
 
+  it('holds a changed tail back when the drain leaves it out, and hands it over with a later drain', () => {
+    const output = new OutputCapture(4);
+    output.write('stdout', Buffer.from('abcdef'));
+    expect(output.drain({ tail: false })).toMatchObject({ head: [{ seq: 1 }], tail: null });
+    expect(output.drain({ tail: false }).tail).toBeNull();
+    expect(output.drain().tail?.map((chunk) => chunk.data.toString())).toEqual(['ef']);
+    expect(output.drain().tail).toBeNull();
+  });
+
+  it('keeps a large buffer that owns its memory as a chunk of its own, without copying it', () => {
+    const output = new OutputCapture(1024 * 1024);
+    output.write('stdout', Buffer.from('small\n'));
+    const big = Buffer.alloc(ADOPT_MIN_BYTES, 'b');
+    output.write('stdout', big);
+
+    const chunks = output.chunks();
+    expect(chunks.map((chunk) => chunk.data.length)).toEqual([6, ADOPT_MIN_BYTES]);
+    expect(chunks[1].data.buffer).toBe(big.buffer);
+  });
+
+  it('copies a write that is small or only a view into a larger buffer', () => {
+    const output = new OutputCapture(1024 * 1024);
+    const shared = Buffer.alloc(2 * ADOPT_MIN_BYTES, 's');
+    output.write('stdout', shared.subarray(0, ADOPT_MIN_BYTES));
+    const small = Buffer.from('tiny');
+    output.write('stdout', small);
+
+    const [chunk] = output.chunks();
+    expect(chunk.data.length).toBe(ADOPT_MIN_BYTES + 4);
+    expect(chunk.data.buffer).not.toBe(shared.buffer);
+    shared.fill('x');
+    expect(chunk.data.toString().startsWith('sss')).toBe(true);
+  });
+
+  it('marks which chunks may still change for a live viewer: the tail, and head chunks not drained yet', () => {
+    const output = new OutputCapture(8);
+    output.write('stdout', Buffer.from('ab'));
+    output.drain();
+    output.write('stderr', Buffer.from('cd'));
+    output.write('stdout', Buffer.from('efg'));
+
+    expect(output.chunks().map((chunk) => [chunk.data.toString(), chunk.part, chunk.open])).toEqual([
+      ['ab', 'head', false],
+      ['cd', 'head', true],
+      ['efg', 'tail', true],
+    ]);
+  });
+
   it('tells live listeners of every write, also the bytes it drops, until they unsubscribe', () => {
     const output = new OutputCapture(4);
     const seen: string[] = [];
@@ -113,65 +161,85 @@ describe('OutputCapture', () => {
   });
 });
 
-const writeArb = fc.record({
+interface Write {
+  stream: OutputStream;
+  data: Buffer;
+  drainAfter: boolean;
+}
+
+const smallWrite = fc.record({
   stream: fc.constantFrom<OutputStream>('stdout', 'stderr'),
-  data: fc.uint8Array({ maxLength: 200 }),
+  data: fc.uint8Array({ maxLength: 200 }).map((bytes) => Buffer.from(bytes)),
   drainAfter: fc.boolean(),
 });
 
+// Fresh buffers big enough to be kept as they are, as a pipe hands them out.
+const bigWrite = fc.record({
+  stream: fc.constantFrom<OutputStream>('stdout', 'stderr'),
+  data: fc.tuple(fc.integer({ min: ADOPT_MIN_BYTES - 10, max: MAX_CHUNK_BYTES + 10 }), fc.integer({ min: 0, max: 255 })).map(([size, fill]) => Buffer.alloc(size, fill)),
+  drainAfter: fc.boolean(),
+});
+
+/** Writes `writes` to a capture of `maxBytes`, draining as told, and checks what it stores against what was written. */
+function checkCapture(maxBytes: number, writes: Write[]): void {
+  const output = new OutputCapture(maxBytes);
+  const drainedHead: OutputChunk[] = [];
+  const snapshots: Array<{ chunk: OutputChunk; copy: Buffer }> = [];
+  let tail: OutputChunk[] = [];
+  const keep = (drain: ReturnType<OutputCapture['drain']>): void => {
+    drainedHead.push(...drain.head);
+    if (drain.tail) tail = drain.tail;
+    for (const chunk of [...drain.head, ...(drain.tail ?? [])]) snapshots.push({ chunk, copy: Buffer.from(chunk.data) });
+  };
+  for (const write of writes) {
+    output.write(write.stream, write.data);
+    if (write.drainAfter) keep(output.drain());
+  }
+  keep(output.drain());
+
+  const all = Buffer.concat(writes.map((write) => write.data));
+  const streamOf = writes.flatMap((write) => Array.from(write.data, () => write.stream));
+  const head = Buffer.concat(drainedHead.map((chunk) => chunk.data));
+  const tailBytes = Buffer.concat(tail.map((chunk) => chunk.data));
+
+  expect(output.totalBytes).toBe(all.length);
+  expect(head.length + tailBytes.length).toBe(output.storedBytes);
+  expect(output.storedBytes).toBeLessThanOrEqual(maxBytes);
+  expect(head.length + output.droppedBytes + tailBytes.length).toBe(all.length);
+  expect(head.equals(all.subarray(0, head.length))).toBe(true);
+  expect(tailBytes.equals(all.subarray(all.length - tailBytes.length))).toBe(true);
+  expect(output.truncated).toBe(output.droppedBytes > 0);
+  if (!output.truncated) expect(head.length).toBe(Math.min(all.length, Math.floor(maxBytes / 2)));
+
+  // Each chunk's bytes came from its stream, and seq order is written order.
+  const stored = [...drainedHead, ...tail];
+  const seqs = stored.map((chunk) => chunk.seq);
+  expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+  expect(new Set(seqs).size).toBe(seqs.length);
+  let offset = 0;
+  for (const chunk of drainedHead) {
+    expect(streamOf.slice(offset, offset + chunk.data.length).every((s) => s === chunk.stream)).toBe(true);
+    offset += chunk.data.length;
+  }
+  offset = all.length - tailBytes.length;
+  for (const chunk of tail) {
+    expect(streamOf.slice(offset, offset + chunk.data.length).every((s) => s === chunk.stream)).toBe(true);
+    offset += chunk.data.length;
+  }
+  expect(Buffer.concat(output.chunks().map((chunk) => chunk.data)).equals(Buffer.concat([head, tailBytes]))).toBe(true);
+  // Views handed out earlier never change under later writes.
+  expect(snapshots.every(({ chunk, copy }) => chunk.data.equals(copy))).toBe(true);
+}
+
 describe('OutputCapture under random writes', () => {
   it('stores a prefix and a suffix of the output that add up with the dropped bytes to the total', () => {
+    fc.assert(fc.property(fc.integer({ min: 0, max: 600 }), fc.array(smallWrite, { maxLength: 60 }), checkCapture), { numRuns: 300 });
+  });
+
+  it('does the same when large writes are kept as they are among small ones', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 600 }), fc.array(writeArb, { maxLength: 60 }), (maxBytes, writes) => {
-        const output = new OutputCapture(maxBytes);
-        const drainedHead: OutputChunk[] = [];
-        const snapshots: Array<{ chunk: OutputChunk; copy: Buffer }> = [];
-        let tail: OutputChunk[] = [];
-        const keep = (drain: ReturnType<OutputCapture['drain']>): void => {
-          drainedHead.push(...drain.head);
-          if (drain.tail) tail = drain.tail;
-          for (const chunk of [...drain.head, ...(drain.tail ?? [])]) snapshots.push({ chunk, copy: Buffer.from(chunk.data) });
-        };
-        for (const write of writes) {
-          output.write(write.stream, Buffer.from(write.data));
-          if (write.drainAfter) keep(output.drain());
-        }
-        keep(output.drain());
-
-        const all = Buffer.concat(writes.map((write) => Buffer.from(write.data)));
-        const streamOf = writes.flatMap((write) => Array.from(write.data, () => write.stream));
-        const head = Buffer.concat(drainedHead.map((chunk) => chunk.data));
-        const tailBytes = Buffer.concat(tail.map((chunk) => chunk.data));
-
-        expect(output.totalBytes).toBe(all.length);
-        expect(head.length + tailBytes.length).toBe(output.storedBytes);
-        expect(output.storedBytes).toBeLessThanOrEqual(maxBytes);
-        expect(head.length + output.droppedBytes + tailBytes.length).toBe(all.length);
-        expect(head.equals(all.subarray(0, head.length))).toBe(true);
-        expect(tailBytes.equals(all.subarray(all.length - tailBytes.length))).toBe(true);
-        expect(output.truncated).toBe(output.droppedBytes > 0);
-        if (!output.truncated) expect(head.length).toBe(Math.min(all.length, Math.floor(maxBytes / 2)));
-
-        // Each chunk's bytes came from its stream, and seq order is written order.
-        const stored = [...drainedHead, ...tail];
-        const seqs = stored.map((chunk) => chunk.seq);
-        expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
-        expect(new Set(seqs).size).toBe(seqs.length);
-        let offset = 0;
-        for (const chunk of drainedHead) {
-          expect(streamOf.slice(offset, offset + chunk.data.length).every((s) => s === chunk.stream)).toBe(true);
-          offset += chunk.data.length;
-        }
-        offset = all.length - tailBytes.length;
-        for (const chunk of tail) {
-          expect(streamOf.slice(offset, offset + chunk.data.length).every((s) => s === chunk.stream)).toBe(true);
-          offset += chunk.data.length;
-        }
-        expect(Buffer.concat(output.chunks().map((chunk) => chunk.data)).equals(Buffer.concat([head, tailBytes]))).toBe(true);
-        // Views handed out earlier never change under later writes.
-        expect(snapshots.every(({ chunk, copy }) => chunk.data.equals(copy))).toBe(true);
-      }),
-      { numRuns: 300 },
+      fc.property(fc.integer({ min: 0, max: 6 * MAX_CHUNK_BYTES }), fc.array(fc.oneof(smallWrite, bigWrite), { maxLength: 24 }), checkCapture),
+      { numRuns: 100 },
     );
   });
 });

@@ -19,8 +19,19 @@ export interface OutputDrain {
 
 export type OutputListener = (stream: OutputStream, data: Buffer) => void;
 
+/** A chunk as held in memory: `part`, and `open` while it may still change (the tail, a head chunk not yet drained). */
+export interface CapturedChunk extends OutputChunk {
+  part: 'head' | 'tail';
+  open: boolean;
+}
+
 /** Small adjacent writes to one stream are merged up to this size to keep row counts low. */
 export const MAX_CHUNK_BYTES = 64 * 1024;
+/**
+ * A write at least this big that owns its memory becomes a chunk as it is, not copied: a pipe hands
+ * out a fresh buffer per read, and copying every byte cost as much as the rest of the capture.
+ */
+export const ADOPT_MIN_BYTES = 16 * 1024;
 
 /**
  * Bytes of one chunk in a buffer we own. Bytes in [start, end) never change once written, so views
@@ -37,6 +48,14 @@ class Segment {
     capacity: number,
   ) {
     this.buf = Buffer.allocUnsafe(capacity);
+  }
+
+  /** A segment over `data` itself; `append` never writes into it (it grows into a new buffer). */
+  static adopt(seq: number, stream: OutputStream, data: Buffer): Segment {
+    const segment = new Segment(seq, stream, 0);
+    segment.buf = data;
+    segment.end = data.length;
+    return segment;
   }
 
   get length(): number {
@@ -124,7 +143,10 @@ export class OutputCapture {
     return () => this.listeners.delete(listener);
   }
 
-  /** Records `data` written by the child on `stream`. */
+  /**
+   * Records `data` written by the child on `stream`. A large buffer may be kept as it is rather than
+   * copied: the caller hands it over and does not change it afterwards (a pipe's buffers never are).
+   */
   write(stream: OutputStream, data: Buffer): void {
     if (data.length === 0) return;
     this.total += data.length;
@@ -144,18 +166,25 @@ export class OutputCapture {
     }
   }
 
-  /** Hands over what a persister has not seen yet; see OutputDrain. */
-  drain(): OutputDrain {
+  /**
+   * Hands over what a persister has not seen yet; see OutputDrain. With `tail: false` a changed
+   * tail is held back (null) and handed over by a later drain.
+   */
+  drain(options: { tail?: boolean } = {}): OutputDrain {
     const head = this.head.slice(this.headDrained).map((segment) => segment.toChunk());
     this.headDrained = this.head.length;
-    const tail = this.tailChanged ? this.tail.map((segment) => segment.toChunk()) : null;
-    this.tailChanged = false;
+    const takeTail = this.tailChanged && options.tail !== false;
+    const tail = takeTail ? this.tail.map((segment) => segment.toChunk()) : null;
+    if (takeTail) this.tailChanged = false;
     return { head, tail, droppedBytes: this.dropped, totalBytes: this.total };
   }
 
-  /** Everything stored now, head then tail, in seq order. */
-  chunks(): OutputChunk[] {
-    return [...this.head, ...this.tail].map((segment) => segment.toChunk());
+  /** Everything stored now, head then tail, in seq order (what a live viewer on this node reads). */
+  chunks(): CapturedChunk[] {
+    return [
+      ...this.head.map((segment, i) => ({ ...segment.toChunk(), part: 'head' as const, open: i >= this.headDrained })),
+      ...this.tail.map((segment) => ({ ...segment.toChunk(), part: 'tail' as const, open: true })),
+    ];
   }
 
   private writeTail(stream: OutputStream, data: Buffer): void {
@@ -182,6 +211,10 @@ export class OutputCapture {
 
   /** Appends to `segments`, merging into the last one when it is open (index ≥ firstOpen) and of the same stream. */
   private appendTo(segments: Segment[], firstOpen: number, stream: OutputStream, data: Buffer): void {
+    if (data.length >= ADOPT_MIN_BYTES && data.length <= MAX_CHUNK_BYTES && ownsItsMemory(data)) {
+      segments.push(Segment.adopt(this.nextSeq++, stream, data));
+      return;
+    }
     let rest = data;
     while (rest.length > 0) {
       let last = segments.length > firstOpen ? segments[segments.length - 1] : undefined;
@@ -192,4 +225,9 @@ export class OutputCapture {
       rest = rest.subarray(last.append(rest));
     }
   }
+}
+
+/** Whether `data` spans its whole ArrayBuffer: keeping it keeps no bytes of anyone else's. */
+function ownsItsMemory(data: Buffer): boolean {
+  return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
 }

@@ -6,19 +6,20 @@ import { Notifier } from '../database/notifier.js';
 import { DaemonEnvironment } from '../nodes/node-identity.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { ResourceSampler, type ResourceUse } from './resource-sampler.js';
-import { RunOutputRepository, type OutputDelta } from '../runs/run-output.repository.js';
+import { LiveOutputs } from '../runs/live-output.js';
+import { RunOutputRepository } from '../runs/run-output.repository.js';
 import { RunsRepository, type ClaimedRun, type RunFinish, type RunPid } from '../runs/runs.repository.js';
 import { WriteBatcher } from '../common/write-batcher.js';
 import { buildChildEnv } from './child-env.js';
 import { processStartToken } from './process-identity.js';
 import { OutputCapture } from './output-capture.js';
+import { OUTPUT_FLUSH_MS, OutputFlusher } from './output-flusher.js';
 import { ProcessRunner } from './process-runner.js';
+import { Clock } from '../common/clock.js';
 import { isTransientDatabaseError } from '../common/errors.js';
 import { RunFinisher } from './run-finisher.js';
 import { runOutcome } from './run-outcome.js';
 
-/** Output reaches the database (and so every node's readers) at least this often. */
-const OUTPUT_FLUSH_MS = 250;
 /** How long to keep retrying to record a finished run while the database is away. */
 const RECORD_RETRY_FOR_MS = 10 * 60_000;
 
@@ -37,6 +38,8 @@ export class RunRecorder {
     private readonly metrics: MetricsService,
     private readonly sampler: ResourceSampler,
     private readonly finisher: RunFinisher,
+    private readonly clock: Clock,
+    private readonly live: LiveOutputs,
   ) {}
 
   private readonly pids = new WriteBatcher(async (entries: RunPid[]) => {
@@ -51,24 +54,7 @@ export class RunRecorder {
       return;
     }
     this.logger.log({ message: `run started: job ${run.jobId}, run ${run.id}, trigger ${run.trigger}`, jobId: run.jobId, runId: run.id, trigger: run.trigger, attempt: run.attempt });
-    const capture = new OutputCapture(pipeline.maxOutputBytes);
-    const flusher = new OutputFlusher(run.id, capture, this.output);
-    const timer = setInterval(() => void flusher.flush(), OUTPUT_FLUSH_MS);
-    let stopSampling: (() => ResourceUse) | undefined;
-    let spawned: RunPid | null = null;
-    const result = await this.runner.run(this.spec(run, pipeline), {
-      signal,
-      output: capture,
-      onSpawn: (pid) => {
-        stopSampling = this.sampler.track(pid);
-        this.metrics.runStarted(run.jobId, run.trigger, run.scheduledFor, new Date());
-        spawned = { runId: run.id, pid, processStart: processStartToken(pid) };
-        // Best effort and batched: the finish records the pid too, should this write come late or fail.
-        void this.pids.push(spawned).catch(() => undefined);
-      },
-    });
-    clearInterval(timer);
-    await retrying(() => flusher.flush(true));
+    const { result, capture, usage, spawned } = await this.runAndStore(run, pipeline, signal);
     const outcome = runOutcome(result, pipeline.timeoutMs, pipeline.killGraceMs, signal.aborted ? String(signal.reason ?? 'cancelled') : null);
     await this.record(run, {
       ...outcome,
@@ -79,10 +65,43 @@ export class RunRecorder {
       outputBytes: capture.totalBytes,
       outputDroppedBytes: capture.droppedBytes,
       outputTruncated: capture.truncated,
-      pid: (spawned as RunPid | null)?.pid ?? null,
-      processStart: (spawned as RunPid | null)?.processStart ?? null,
-      ...(stopSampling?.() ?? {}),
+      pid: spawned?.pid ?? null,
+      processStart: spawned?.processStart ?? null,
+      ...usage,
     });
+  }
+
+  /**
+   * Runs the child while its output is flushed to the database; readers on this node read it from
+   * memory until all of it is stored.
+   */
+  private async runAndStore(run: ClaimedRun, pipeline: PipelineConfig, signal: AbortSignal) {
+    const capture = new OutputCapture(pipeline.maxOutputBytes);
+    const flusher = new OutputFlusher(run.id, capture, this.output, this.clock);
+    const stopServing = this.live.add(run.id, capture);
+    const timer = setInterval(() => void flusher.flush(), OUTPUT_FLUSH_MS);
+    let stopSampling: (() => ResourceUse) | undefined;
+    let spawned: RunPid | undefined;
+    try {
+      const result = await this.runner.run(this.spec(run, pipeline), {
+        signal,
+        output: capture,
+        onSpawn: (pid) => {
+          stopSampling = this.sampler.track(pid);
+          this.metrics.runStarted(run.jobId, run.trigger, run.scheduledFor, new Date());
+          spawned = { runId: run.id, pid, processStart: processStartToken(pid) };
+          // Best effort and batched: the finish records the pid too, should this write come late or fail.
+          void this.pids.push(spawned).catch(() => undefined);
+        },
+      });
+      clearInterval(timer);
+      await retrying(() => flusher.flush(true));
+      return { result, capture, usage: stopSampling?.() ?? {}, spawned };
+    } finally {
+      clearInterval(timer);
+      // Before the finish is recorded: a reader that sees the run ended reads the table, complete by then.
+      stopServing();
+    }
   }
 
   private spec(run: ClaimedRun, pipeline: PipelineConfig) {
@@ -104,32 +123,6 @@ export class RunRecorder {
     this.metrics.runFinished(run.jobId, finish.status, finish.durationMs, finish.outputBytes);
     if (ended) this.notifier.publish('run.finished', { runId: run.id, status: finish.status });
     else this.logger.warn({ message: `run ${run.id} of job ${run.jobId} was no longer running when it ended here (another node reaped it); its record stays as that node left it`, jobId: run.jobId, runId: run.id });
-  }
-}
-
-/**
- * Moves captured output to the database, one flush at a time. A flush that fails (database away)
- * keeps what it took, so the next one writes it: nothing is lost while the capture is bounded.
- */
-class OutputFlusher {
-  private pending: OutputDelta = { head: [], tail: null };
-  private chain: Promise<void> = Promise.resolve();
-
-  constructor(private readonly runId: string, private readonly capture: OutputCapture, private readonly output: RunOutputRepository) {}
-
-  flush(rethrow = false): Promise<void> {
-    const next = this.chain.then(() => this.write());
-    this.chain = next.catch(() => undefined);
-    return rethrow ? next : this.chain;
-  }
-
-  private async write(): Promise<void> {
-    const delta = this.capture.drain();
-    this.pending.head.push(...delta.head);
-    if (delta.tail !== null) this.pending.tail = delta.tail;
-    if (this.pending.head.length === 0 && this.pending.tail === null) return;
-    await this.output.write(this.runId, this.pending);
-    this.pending = { head: [], tail: null };
   }
 }
 

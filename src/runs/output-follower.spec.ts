@@ -27,6 +27,14 @@ describe('OutputFollower', () => {
     expect(follower.take([chunk(3, 'err', 'tail', 'stderr')])).toEqual([]);
   });
 
+  it('passes on the growth of a head chunk read from memory before it was stored', () => {
+    const follower = new OutputFollower();
+    follower.take([{ ...chunk(1, 'ab'), open: true }]);
+    expect(follower.cursor).toBe(1);
+    expect(follower.take([chunk(1, 'abcd'), chunk(2, 'e')])).toEqual([{ kind: 'output', stream: 'stdout', text: 'cd' }, { kind: 'output', stream: 'stdout', text: 'e' }]);
+    expect(follower.cursor).toBe(3);
+  });
+
   it('says output was dropped when chunks vanished from the tail before they were read', () => {
     const follower = new OutputFollower();
     follower.take([chunk(1, 'head\n'), chunk(2, 'old', 'tail')]);

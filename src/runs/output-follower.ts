@@ -7,6 +7,8 @@ export interface FollowedChunk {
   stream: OutputStream;
   part: 'head' | 'tail';
   data: Buffer;
+  /** Read from memory on the running node: a head chunk not stored yet may still grow, like a tail chunk. */
+  open?: boolean;
 }
 
 export type FollowedPiece = { kind: 'output'; stream: OutputStream; text: string } | { kind: 'dropped' };
@@ -22,12 +24,12 @@ export class OutputFollower {
   /** The last chunk passed on (0: none yet), how many of its bytes, and whether it may still grow. */
   private lastSeq = 0;
   private lastSent = 0;
-  private lastIsTail = false;
+  private lastMayGrow = false;
   private readonly decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
 
-  /** Read chunks with seq ≥ this next time: the last one again if it is a tail chunk that may grow. */
+  /** Read chunks with seq ≥ this next time: the last one again if it may still grow. */
   get cursor(): number {
-    return this.lastIsTail ? this.lastSeq : this.lastSeq + 1;
+    return this.lastMayGrow ? this.lastSeq : this.lastSeq + 1;
   }
 
   /** The new pieces in these chunks (read with seq ≥ `cursor`, ordered by seq). */
@@ -38,7 +40,7 @@ export class OutputFollower {
     };
     const fresh = chunks.filter((chunk) => chunk.seq >= this.cursor);
     // The growing tail chunk passed on last time is gone: the tail moved past it, maybe past some of its growth.
-    if (this.lastIsTail && fresh.length > 0 && fresh[0].seq !== this.lastSeq) dropped();
+    if (this.lastMayGrow && fresh.length > 0 && fresh[0].seq !== this.lastSeq) dropped();
     for (const chunk of fresh) {
       let data = chunk.data;
       if (chunk.seq === this.lastSeq) {
@@ -52,7 +54,7 @@ export class OutputFollower {
       if (text) pieces.push({ kind: 'output', stream: chunk.stream, text });
       this.lastSeq = chunk.seq;
       this.lastSent = chunk.data.length;
-      this.lastIsTail = chunk.part === 'tail';
+      this.lastMayGrow = chunk.part === 'tail' || chunk.open === true;
     }
     return pieces;
   }

@@ -2,6 +2,7 @@ import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import type { Response } from 'express';
 import type { Caller } from '../auth/caller.js';
 import { FINAL_STATUSES } from './run.entity.js';
+import { LiveOutputs } from './live-output.js';
 import { OutputFollower, type FollowedPiece } from './output-follower.js';
 import { ProgressTracker } from './progress.js';
 import { RunHistoryRepository } from './run-history.repository.js';
@@ -10,7 +11,7 @@ import { RunsRepository, type RunRow } from './runs.repository.js';
 import { RunsService } from './runs.service.js';
 import { runView } from './runs.view.js';
 
-/** How often a live stream looks for new output: polling the table works from any node. */
+/** How often a live stream looks for new output: in memory on the node running the run, else in the table (any node). */
 export const STREAM_POLL_MS = 250;
 /** A comment line this often keeps proxies from closing a quiet stream. */
 const KEEPALIVE_MS = 15_000;
@@ -28,7 +29,12 @@ export class OutputStreamService implements OnModuleDestroy {
   private readonly logger = new Logger(OutputStreamService.name);
   private readonly open = new Set<Response>();
 
-  constructor(private readonly runsService: RunsService, private readonly runs: RunsRepository, private readonly history: RunHistoryRepository) {}
+  constructor(
+    private readonly runsService: RunsService,
+    private readonly runs: RunsRepository,
+    private readonly history: RunHistoryRepository,
+    private readonly live: LiveOutputs,
+  ) {}
 
   /** Checks access (a 404 is still a normal HTTP error), then streams until the run ends or the client leaves. */
   async follow(caller: Caller, runId: string, stream: OutputStream | undefined, response: Response): Promise<void> {
@@ -72,7 +78,8 @@ export class OutputStreamService implements OnModuleDestroy {
         // Status first: when it is final, the output read after it is complete (flushed before the finish).
         const run = await this.runs.findById(first.id);
         const final = run === null || FINAL_STATUSES.includes(run.status);
-        const pieces = follower.take(await this.history.outputFrom(first.id, follower.cursor));
+        // Memory holds more than the table while this node runs it (the tail is stored every few seconds); seqs are the same in both.
+        const pieces = follower.take(this.live.from(first.id, follower.cursor) ?? await this.history.outputFrom(first.id, follower.cursor));
         if (!live()) return;
         this.emit(final ? [...pieces, ...follower.finish()] : pieces, stream, progress, send);
         if (run && run.status !== status && !final) send('run', runView(run));

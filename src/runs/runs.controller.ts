@@ -46,7 +46,7 @@ export class RunsController {
   @ApiOperation({
     summary: 'The output live, as server-sent events, until the run ends',
     description: 'Events: `run` (the run; again on each status change), `output` ({stream, text}: stored output first, then new '
-      + 'chunks within about a second), `progress` ({progress, note}: a `::progress` line of stdout), `dropped` (output beyond maxOutputBytes was dropped here), `end` (the finished run), '
+      + 'chunks within about a second; past half of maxOutputBytes, every 2 s on a node other than the one running it), `progress` ({progress, note}: a `::progress` line of stdout), `dropped` (output beyond maxOutputBytes was dropped here), `end` (the finished run), '
       + '`error` (the database stopped answering). A comment line every 15 s keeps the connection open.',
   })
   @ApiOkResponse({ schema: { type: 'string' } })

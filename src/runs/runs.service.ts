@@ -3,6 +3,7 @@ import { AuditLog } from '../audit/audit-log.js';
 import { canManageJob, canSeeJob, type Caller } from '../auth/caller.js';
 import { ConflictError, ForbiddenError, NotFoundError } from '../common/errors.js';
 import { JobsRepository, type JobRow } from '../jobs/jobs.repository.js';
+import { LiveOutputs } from './live-output.js';
 import { renderOutput, tailLines } from './output-text.js';
 import { lastProgress } from './progress.js';
 import { RunCancellation } from './run-cancellation.js';
@@ -32,6 +33,7 @@ export class RunsService {
     private readonly jobs: JobsRepository,
     private readonly cancellation: RunCancellation,
     private readonly audit: AuditLog,
+    private readonly live: LiveOutputs,
   ) {}
 
   async listForJob(caller: Caller, jobId: string, limit: number, cursor: string | null): Promise<RunPage> {
@@ -60,15 +62,19 @@ export class RunsService {
   async get(caller: Caller, runId: string): Promise<RunDetail> {
     const { run } = await this.visible(caller, runId);
     // Progress lines come often; the last few chunks (at most 64 KiB each) hold the latest one.
-    const chunks = await this.history.latestStdout(runId, PROGRESS_SCAN_CHUNKS);
+    const chunks = this.live.latestStdout(runId, PROGRESS_SCAN_CHUNKS) ?? await this.history.latestStdout(runId, PROGRESS_SCAN_CHUNKS);
     const progress = lastProgress(Buffer.concat(chunks.reverse()).toString('utf8'));
     return { ...runView(run), progress: progress?.progress ?? null, progressNote: progress?.note ?? null };
   }
 
-  /** The run's stored output as text: head, a line saying how much was dropped, tail; optionally its last lines. */
+  /**
+   * The run's kept output as text: head, a line saying how much was dropped, tail; optionally its
+   * last lines. From memory while this node runs it, so the moving tail is current.
+   */
   async outputText(caller: Caller, runId: string, stream?: OutputStream, tail?: number): Promise<string> {
     const { run } = await this.visible(caller, runId);
-    const text = renderOutput(await this.output.read(runId, stream), run.outputDroppedBytes);
+    const live = this.live.snapshot(runId, stream);
+    const text = live ? renderOutput(live.snapshot, live.droppedBytes) : renderOutput(await this.output.read(runId, stream), run.outputDroppedBytes);
     return tail === undefined ? text : tailLines(text, tail);
   }
 
