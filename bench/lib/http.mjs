@@ -61,7 +61,7 @@ function requestOnce(baseUrl, method, path, { bearer, body, client = 0 }) {
       res.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
         const json = res.headers['content-type']?.includes('json');
-        resolve({ status: res.statusCode, body: json && text ? JSON.parse(text) : text, ms: performance.now() - started });
+        resolve({ status: res.statusCode, headers: res.headers, body: json && text ? JSON.parse(text) : text, ms: performance.now() - started });
       });
       res.on('error', reject);
     });

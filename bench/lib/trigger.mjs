@@ -14,10 +14,16 @@ export const TRIGGER_CONCURRENCY = 8;
 export async function triggerAndWait(client, urls, jobId, count, { timeoutMs = 300_000 } = {}) {
   const bearer = token();
   const started = Date.now();
+  let busyAnswers = 0;
   const responses = await inParallel(count, TRIGGER_CONCURRENCY, async (i) => {
-    const res = await request(urls[i % urls.length], 'POST', `/api/cron/jobs/${jobId}/trigger`, { bearer, body: {}, client: i % TRIGGER_CONCURRENCY });
-    if (res.status !== 202) throw new Error(`trigger answered ${res.status}: ${JSON.stringify(res.body)}`);
-    return res;
+    for (;;) {
+      const res = await request(urls[i % urls.length], 'POST', `/api/cron/jobs/${jobId}/trigger`, { bearer, body: {}, client: i % TRIGGER_CONCURRENCY });
+      if (res.status === 202) return res;
+      // 503 says the database is busy now: a client retries after Retry-After, as the API documents.
+      if (res.status !== 503) throw new Error(`trigger answered ${res.status}: ${JSON.stringify(res.body)}`);
+      busyAnswers++;
+      await new Promise((resolve) => setTimeout(resolve, 1_000 * Number(res.headers['retry-after'] ?? 1)));
+    }
   });
   const triggeredAt = Date.now();
   const ids = responses.map((res) => res.body.id);
@@ -33,6 +39,7 @@ export async function triggerAndWait(client, urls, jobId, count, { timeoutMs = 3
     triggerSeconds: (triggeredAt - started) / 1000,
     triggerMs: summary(responses.map((res) => res.ms)),
     statuses: ended.statuses,
+    busyAnswers,
     ids,
   };
 }
