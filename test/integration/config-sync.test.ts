@@ -7,7 +7,6 @@ import { AuditRepository } from '../../src/audit/audit.repository.js';
 import { Clock } from '../../src/common/clock.js';
 import { ConflictError } from '../../src/common/errors.js';
 import { loadConfig } from '../../src/config/config.loader.js';
-import { createDataSource, runMigrations, type DatabaseTarget } from '../../src/database/data-source.js';
 import { Database } from '../../src/database/database.js';
 import { Notifier } from '../../src/database/notifier.js';
 import { JobsRepository } from '../../src/jobs/jobs.repository.js';
@@ -16,7 +15,8 @@ import { RunCancellation } from '../../src/runs/run-cancellation.js';
 import { RunsRepository } from '../../src/runs/runs.repository.js';
 import { StatsRepository } from '../../src/stats/stats.repository.js';
 import { StatsService } from '../../src/stats/stats.service.js';
-import { createTestDatabase, testDatabaseKinds, type TestDatabase } from '../support/databases.js';
+import { testDatabaseKinds } from '../support/databases.js';
+import { openMigratedDatabase, type MigratedDatabase } from '../support/migrated-database.js';
 
 const COUNT = 3000;
 const id = (i: number) => `cfg-${String(i).padStart(4, '0')}`;
@@ -67,24 +67,19 @@ interface Row {
 }
 
 describe.each(testDatabaseKinds())('config jobs synced at start on %s', (kind) => {
-  let testDb: TestDatabase;
+  let migrated: MigratedDatabase;
   let db: CountingDatabase;
   let dir: string;
 
   beforeAll(async () => {
-    testDb = await createTestDatabase(kind);
-    const target: DatabaseTarget = kind === 'postgres' ? { kind, url: testDb.url! } : { kind, connection: testDb.connection };
-    const dataSource = createDataSource(target);
-    await dataSource.initialize();
-    await runMigrations(dataSource, kind);
-    db = new CountingDatabase(dataSource, kind);
+    migrated = await openMigratedDatabase(kind);
+    db = new CountingDatabase(migrated.dataSource, kind);
     // The sync warns about every job it disables; the test checks the rows instead.
     Logger.overrideLogger(['error']);
     dir = await mkdtemp(join(tmpdir(), 'cw-config-sync-'));
   });
   afterAll(async () => {
-    await db?.dataSource.destroy();
-    await testDb?.drop();
+    await migrated?.close();
     await rm(dir, { recursive: true, force: true });
   });
 

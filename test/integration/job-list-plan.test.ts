@@ -1,7 +1,7 @@
-import { createDataSource, runMigrations, type DatabaseTarget } from '../../src/database/data-source.js';
 import { Database } from '../../src/database/database.js';
 import { JobsRepository } from '../../src/jobs/jobs.repository.js';
-import { createTestDatabase, testDatabaseKinds, type TestDatabase } from '../support/databases.js';
+import { testDatabaseKinds } from '../support/databases.js';
+import { openMigratedDatabase, type MigratedDatabase } from '../support/migrated-database.js';
 
 type PlanNode = { 'Node Type': string; 'Index Name'?: string; 'Index Cond'?: string; Plans?: PlanNode[] };
 
@@ -15,18 +15,14 @@ class ExplainingDatabase extends Database {
 const nodesOf = (node: PlanNode): PlanNode[] => [node, ...(node.Plans ?? []).flatMap(nodesOf)];
 
 describe.each(testDatabaseKinds())('a page of the job list on %s', (kind) => {
-  let testDb: TestDatabase;
+  let migrated: MigratedDatabase;
   let db: Database;
   let plans: JobsRepository;
 
   beforeAll(async () => {
-    testDb = await createTestDatabase(kind);
-    const target: DatabaseTarget = kind === 'postgres' ? { kind, url: testDb.url! } : { kind, connection: testDb.connection };
-    const dataSource = createDataSource(target);
-    await dataSource.initialize();
-    await runMigrations(dataSource, kind);
-    db = new Database(dataSource, kind);
-    plans = new JobsRepository(new ExplainingDatabase(dataSource, kind));
+    migrated = await openMigratedDatabase(kind);
+    db = migrated.database;
+    plans = new JobsRepository(new ExplainingDatabase(migrated.dataSource, kind));
     await db.rows(
       `INSERT INTO cw_jobs (id, name, pipeline, cron, owner, source)
        SELECT 'job-' || lpad(i::text, 6, '0'), 'Job ' || i, 'main', (i % 60) || ' ' || (i % 24) || ' * * ' || (i % 7), 'owner-' || (i % 50), 'api'
@@ -35,8 +31,7 @@ describe.each(testDatabaseKinds())('a page of the job list on %s', (kind) => {
     await db.rows('ANALYZE cw_jobs');
   });
   afterAll(async () => {
-    await db?.dataSource.destroy();
-    await testDb?.drop();
+    await migrated?.close();
   });
 
   const planOf = async (after: string | null) => {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
 import { createDataSource, runMigrations, type DatabaseTarget } from '../../src/database/data-source.js';
 import { Database } from '../../src/database/database.js';
 import { createTestDatabase, type TestDatabaseKind } from './databases.js';
@@ -6,6 +7,8 @@ import { createTestDatabase, type TestDatabaseKind } from './databases.js';
 /** A fresh test database with the migrations applied, behind the daemon's own `Database`. */
 export interface MigratedDatabase {
   database: Database;
+  /** The data source behind `database`, for a test's own `Database` subclass (counting, explaining). */
+  dataSource: DataSource;
   /** Inserts a job and a running run of it; returns the run's id (for rows that reference a run). */
   createRun(): Promise<string>;
   /** Every statement sent from now on (BEGIN and COMMIT included), as TypeORM's query hook sees it. */
@@ -33,6 +36,7 @@ export async function openMigratedDatabase(
   dataSource.subscribers.push({ beforeQuery: (event) => void recorded.push(event.query) });
   return {
     database,
+    dataSource,
     recordStatements: () => (recorded = []),
     async createRun() {
       const jobId = `job-${randomUUID()}`;
