@@ -2,7 +2,8 @@
  * Gathers writes into batches without waiting on a timer: the first item goes out at once, and
  * whatever arrives while a batch is being written goes out together in the next one. Under load a
  * thousand runs finishing on one node cost a few statements instead of a thousand; alone, an item
- * costs no added latency.
+ * costs no added latency. A batch that fails is written again item by item, so one bad item fails
+ * alone.
  */
 export class WriteBatcher<T, R> {
   private queue: Array<{ item: T; resolve: (result: R) => void; reject: (error: unknown) => void }> = [];
@@ -14,7 +15,7 @@ export class WriteBatcher<T, R> {
    */
   constructor(private readonly write: (items: T[]) => Promise<R[]>, private readonly maxBatch = 500) {}
 
-  /** Queues the item; resolves with its result once its batch is written, or rejects with the batch's error. */
+  /** Queues the item; resolves with its result once written, or rejects with the error its write met. */
   push(item: T): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
@@ -30,7 +31,9 @@ export class WriteBatcher<T, R> {
         const results = await this.write(batch.map((entry) => entry.item));
         batch.forEach((entry, i) => entry.resolve(results[i]));
       } catch (error) {
-        for (const entry of batch) entry.reject(error);
+        if (batch.length === 1) batch[0].reject(error);
+        // One bad item must not fail the others: write each on its own, so only it gets the error.
+        else for (const entry of batch) await this.write([entry.item]).then(([result]) => entry.resolve(result), entry.reject);
       }
     }
     this.writing = false;

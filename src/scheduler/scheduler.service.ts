@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Clock } from '../common/clock.js';
+import { isTransientDatabaseError } from '../common/errors.js';
 import type { CatchupPolicy, OverlapPolicy } from '../config/config.types.js';
 import { Notifier } from '../database/notifier.js';
 import { JobsRepository, type ScheduleRow } from '../jobs/jobs.repository.js';
@@ -220,6 +221,11 @@ export class SchedulerService {
             this.clockCheck.maxSkewMs,
           );
         } catch (error) {
+          if (batch.length > 1 && !isTransientDatabaseError(error)) {
+            // Something about one job, not the database: fire each on its own so the others are not held back.
+            for (const job of batch) await this.fireAlone(job, now);
+            continue;
+          }
           // The database may be away: keep the jobs due and try again shortly; their anchors did not move.
           this.logger.warn(`could not fire ${batch.length} job(s) (${batch[0].id}…): ${(error as Error).message}`);
           for (const job of batch) if (this.jobs.get(job.id) === job) this.heap.upsert(job.id, now + 1_000);
@@ -235,6 +241,17 @@ export class SchedulerService {
       pending = again;
     }
     for (const job of pending) this.schedule(job);
+  }
+
+  /** Fires a job's due instant with a statement of its own; on failure it is due again shortly. */
+  private async fireAlone(job: ScheduledJob, now: number): Promise<void> {
+    try {
+      await this.fireOne(job, job.next!, job.next!, 'schedule', null);
+      this.schedule(job);
+    } catch (error) {
+      this.logger.warn(`could not fire job ${job.id}: ${(error as Error).message}`);
+      if (this.jobs.get(job.id) === job) this.heap.upsert(job.id, now + 1_000);
+    }
   }
 
   /** Fires what is due for a job with instants older than the misfire grace: those by the catch-up policy, then the on-time ones. */

@@ -1,4 +1,5 @@
 import { Database } from '../../src/database/database.js';
+import { SchedulerService } from '../../src/scheduler/scheduler.service.js';
 import { api, createTestStore, FIXTURES, startTestDaemon, token, waitFor, type TestDaemon, type TestStore } from '../support/daemon.js';
 import { testDatabaseKinds } from '../support/databases.js';
 
@@ -101,6 +102,26 @@ describe.each(testDatabaseKinds())('batched scheduler and executor writes on %s'
     }, 40_000, 'the fire at the stored instant');
     expect(run).toMatchObject({ trigger: 'schedule', scheduledFor: soon.toISOString() });
   }, 90_000);
+
+  it('fires the other jobs of a batch when one job\'s run cannot be recorded', async () => {
+    // A trigger refuses runs of one job (an error about that row, not the database): the batch it is in
+    // fails, and the scheduler fires its jobs one by one instead of holding them all back.
+    await sql(`CREATE FUNCTION test_refuse_run() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$`);
+    await sql(`CREATE TRIGGER test_refuse_run BEFORE INSERT ON cw_runs FOR EACH ROW WHEN (NEW.job_id = 'fails') EXECUTE FUNCTION test_refuse_run()`);
+    try {
+      const soon = new Date(Math.ceil((Date.now() + 2_000) / 1000) * 1000);
+      for (const id of ['passes', 'fails']) {
+        await sql(`UPDATE cw_jobs SET anchor_at = now() - interval '1 minute', next_fire_at = $2 WHERE id = $1`, [id, soon]);
+        await daemon.daemon.app.get(SchedulerService).reload(id);
+      }
+      const runsAt = (jobId: string) => sql(`SELECT id FROM cw_runs WHERE job_id = $1 AND scheduled_for = $2 AND trigger = 'schedule'`, [jobId, soon]);
+      await waitFor(async () => (await runsAt('passes')).length === 1, 15_000, 'the fire of the job beside the refused one');
+      expect(await runsAt('fails')).toEqual([]);
+    } finally {
+      await sql('DROP TRIGGER test_refuse_run ON cw_runs');
+      await sql('DROP FUNCTION test_refuse_run()');
+    }
+  });
 
   it('forgets a stored next fire when the anchor or the schedule changes, whoever changes it', async () => {
     const stored = new Date(Date.now() + 3_600_000);
