@@ -1,10 +1,14 @@
 import { mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { api, createTestStore, FIXTURES, startTestDaemon, token, waitFor, type TestDaemon, type TestStore } from '../support/daemon.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
-const IMAGES = 'docs/images';
+// The README's screenshots come from this test: `UPDATE_SCREENSHOTS=1 npm test` rewrites docs/images;
+// any other run writes them to a temporary folder, so a test run leaves the working tree as it was.
+const IMAGES = process.env.UPDATE_SCREENSHOTS ? 'docs/images' : join(tmpdir(), 'cw-dashboard-screenshots');
 const alice = token('alice', ['user']);
 const ops = token('ops', ['admin']);
 const bob = token('bob', ['user']);
