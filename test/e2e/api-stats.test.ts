@@ -71,16 +71,15 @@ describe.each(testDatabaseKinds())('run statistics on %s', (kind) => {
     expect(forAdmin.body.jobs).toHaveLength(3);
   });
 
-  it('stays cheap with 100,000 runs in the history', async () => {
+  it('reads only the latest runs of each job with 100,000 runs in the history', async () => {
+    // How long it takes is for `npm run bench` to say, not a timed test: this one holds the bound on what is read.
     await db.rows(
       `INSERT INTO cw_runs (id, job_id, status, trigger, scheduled_for, queued_at, started_at, finished_at, duration_ms)
        SELECT gen_random_uuid(), 'busy', 'succeeded', 'manual', t.at, t.at, t.at, t.at + interval '1 second', 1000
        FROM generate_series(1, 100000) AS i CROSS JOIN LATERAL (SELECT now() - i * interval '1 second' AS at) t`,
     );
-    const started = Date.now();
     const overview = await api(daemon, 'GET', '/api/cron/stats', { token: admin });
     const job = await api(daemon, 'GET', '/api/cron/jobs/busy', { token: admin });
-    expect(Date.now() - started).toBeLessThan(1_000);
     expect(overview.body.total.runs).toBe(200);
     expect(job.body.stats).toMatchObject({ runs: 100, successRate: 1, durationMs: { p50: 1000, p95: 1000 } });
   });
