@@ -9,7 +9,16 @@ import type { JobRow } from './jobs.repository.js';
  */
 export function nextRunAt(row: Pick<JobRow, 'cron' | 'everyMs' | 'timezone' | 'anchorAt' | 'createdAt' | 'nextFireAt'>, now: Date): Date | null {
   const anchor = row.anchorAt ?? row.createdAt;
-  if (row.nextFireAt !== null && row.nextFireAt > anchor && row.nextFireAt > now) return row.nextFireAt;
+  const stored = storedNextFire(row);
+  if (stored !== null && stored > now) return stored;
   const spec = { cron: row.cron, everyMs: row.everyMs, timezone: row.timezone };
   return nextFireAfter(spec, anchor > now ? anchor : now, anchor);
+}
+
+/**
+ * The scheduler's stored first instant after the anchor, or null when there is none to trust: not
+ * computed yet, or not later than the anchor (a fire moved the anchor past it).
+ */
+export function storedNextFire(row: Pick<JobRow, 'anchorAt' | 'createdAt' | 'nextFireAt'>): Date | null {
+  return row.nextFireAt !== null && row.nextFireAt > (row.anchorAt ?? row.createdAt) ? row.nextFireAt : null;
 }

@@ -4,6 +4,7 @@ import { isTransientDatabaseError } from '../common/errors.js';
 import type { CatchupPolicy, OverlapPolicy } from '../config/config.types.js';
 import { Notifier } from '../database/notifier.js';
 import { JobsRepository, type ScheduleRow } from '../jobs/jobs.repository.js';
+import { storedNextFire } from '../jobs/next-run.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { ClockCheck } from '../nodes/clock-check.js';
 import { RunsRepository, type RunRow } from '../runs/runs.repository.js';
@@ -25,6 +26,8 @@ const CATCHUP_CONCURRENCY = 8;
 const FIRE_BATCH = 1_000;
 /** Instants within the misfire grace fired in one pass (a per-second job late by the grace has 5). */
 const MAX_ON_TIME = 1_000;
+/** How soon a fire that failed (the database away) is tried again. */
+const RETRY_FIRE_MS = 1_000;
 /** Next fires stored by one statement. */
 const STORE_BATCH = 5_000;
 
@@ -82,7 +85,7 @@ export class SchedulerService {
     this.lastTickAt = this.lastSyncAt;
     const rows = await this.jobsRepository.findSchedules();
     // Jobs without a stored next fire are computed grouped by schedule, so croner's parsed patterns are reused.
-    rows.sort((a, b) => Number(hasStoredNext(b)) - Number(hasStoredNext(a)) || scheduleKey(a).localeCompare(scheduleKey(b)));
+    rows.sort((a, b) => Number(storedNextFire(b) !== null) - Number(storedNextFire(a) !== null) || scheduleKey(a).localeCompare(scheduleKey(b)));
     for (const row of rows) this.track(row);
     this.unsubscribe = this.notifier.on('job.changed', ({ jobId }) => void this.reload(jobId));
     this.logger.log(`scheduler started with ${this.jobs.size} active job(s)`);
@@ -123,7 +126,7 @@ export class SchedulerService {
     const spec = { cron: row.cron, everyMs: row.everyMs, timezone: row.timezone };
     // A job that never fired is anchored on its creation, so a restart does not reset an interval.
     const anchor = new Date(row.anchorAt ?? row.createdAt);
-    const stored = hasStoredNext(row) ? row.nextFireAt! : null;
+    const stored = storedNextFire(row);
     const job: ScheduledJob = {
       id: row.id,
       spec,
@@ -158,6 +161,11 @@ export class SchedulerService {
     job.anchor = anchor;
     job.storedAnchor = anchor;
     this.recompute(job);
+  }
+
+  /** A fire that failed: the anchor did not move, so the job is due again a moment later. */
+  private retryShortly(job: ScheduledJob, now: number): void {
+    if (this.jobs.get(job.id) === job) this.heap.upsert(job.id, now + RETRY_FIRE_MS);
   }
 
   private recompute(job: ScheduledJob): void {
@@ -228,7 +236,7 @@ export class SchedulerService {
           }
           // The database may be away: keep the jobs due and try again shortly; their anchors did not move.
           this.logger.warn(`could not fire ${batch.length} job(s) (${batch[0].id}…): ${(error as Error).message}`);
-          for (const job of batch) if (this.jobs.get(job.id) === job) this.heap.upsert(job.id, now + 1_000);
+          for (const job of batch) this.retryShortly(job, now);
           continue;
         }
         for (const job of batch) this.advance(job, job.next!);
@@ -250,7 +258,7 @@ export class SchedulerService {
       this.schedule(job);
     } catch (error) {
       this.logger.warn(`could not fire job ${job.id}: ${(error as Error).message}`);
-      if (this.jobs.get(job.id) === job) this.heap.upsert(job.id, now + 1_000);
+      this.retryShortly(job, now);
     }
   }
 
@@ -272,7 +280,7 @@ export class SchedulerService {
     } catch (error) {
       // The database may be away: keep the job due and try again shortly; the anchor did not move.
       this.logger.warn(`could not fire job ${job.id}: ${(error as Error).message}`);
-      if (this.jobs.get(job.id) === job) this.heap.upsert(job.id, now + 1_000);
+      this.retryShortly(job, now);
     }
   }
 
@@ -333,11 +341,6 @@ export class SchedulerService {
 /** Instants up to this one are late (older than the misfire grace and the job's jitter): the catch-up policy decides. */
 function lateFrom(job: ScheduledJob, now: number): number {
   return now - MISFIRE_GRACE_MS - job.jitterMs - 1;
-}
-
-/** The stored next fire is valid while it is later than the anchor (a fire since moved the anchor past it). */
-function hasStoredNext(row: ScheduleRow): boolean {
-  return row.nextFireAt !== null && row.nextFireAt > (row.anchorAt ?? row.createdAt);
 }
 
 function scheduleKey(row: ScheduleRow): string {
