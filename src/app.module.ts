@@ -19,6 +19,7 @@ import { Database } from './database/database.js';
 import { Notifier } from './database/notifier.js';
 import { ExecutorService } from './executor/executor.service.js';
 import { ProcessRunner } from './executor/process-runner.js';
+import { ForkedSpawner, Spawner } from './executor/spawner.js';
 import { ResourceSampler } from './executor/resource-sampler.js';
 import { RunFinisher } from './executor/run-finisher.js';
 import { RunRecorder } from './executor/run-recorder.js';
@@ -107,6 +108,7 @@ export class AppModule implements NestModule {
         RunRecorder,
         RunFinisher,
         ProcessRunner,
+        { provide: Spawner, useClass: ForkedSpawner },
         ResourceSampler,
         NodesService,
         NodesRepository,

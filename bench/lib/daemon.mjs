@@ -2,13 +2,13 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BENCH_JWT_SECRET, request } from './http.mjs';
-import { childPids } from './proc.mjs';
+import { childPids, childWith } from './proc.mjs';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MAIN = join(ROOT, 'dist', 'main.js');
@@ -57,7 +57,9 @@ export async function startDaemon(store, yaml, { readyTimeoutMs = 120_000, env: 
     logFile,
     readyMs: 0,
     /** The embedded database's sidecar process, if any. */
-    sidecarPid: () => (store.kind === 'pglite' ? childPids(child.pid)[0] ?? null : null),
+    sidecarPid: () => (store.kind === 'pglite' ? childWith(child.pid, 'pglite-server') : null),
+    // It names itself by process.title; null against code from before the spawner process.
+    spawnerPid: () => childWith(child.pid, 'cronwarden-spawner'),
     stop: () => stopDaemon(child, exited, dir, timeSpawns),
     logTail: (lines) => tail(logFile, lines),
   };
@@ -86,15 +88,34 @@ async function waitReady(url, child, timeoutMs) {
 
 /** SIGTERM, SIGKILL if it is still there after 30 s; removes its config directory; resolves the spawn times if asked. */
 async function stopDaemon(child, exited, dir, timeSpawns) {
+  // Its own children (the spawner process) write their spawn times as they exit: wait for them too.
+  const helpers = timeSpawns ? childPids(child.pid) : [];
   if (child.exitCode === null && child.signalCode === null) {
     child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
     await exited;
     clearTimeout(timer);
   }
-  const spawnTimes = timeSpawns ? await readFile(join(dir, 'spawn-times.json'), 'utf8').then(JSON.parse, () => null) : null;
+  for (const deadline = Date.now() + 5_000; helpers.some(isRunning) && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 50));
+  const spawnTimes = timeSpawns ? await busiestSpawner(dir) : null;
   await rm(dir, { recursive: true, force: true });
   return spawnTimes;
+}
+
+function isRunning(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The spawn times of the process that started the runs (most calls): the daemon, or its spawner process. */
+async function busiestSpawner(dir) {
+  const files = (await readdir(dir)).filter((name) => name.startsWith('spawn-times.json.'));
+  const all = await Promise.all(files.map((name) => readFile(join(dir, name), 'utf8').then(JSON.parse, () => null)));
+  return all.filter(Boolean).sort((a, b) => b.calls - a.calls)[0] ?? null;
 }
 
 async function tail(file, lines = 30) {

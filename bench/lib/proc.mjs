@@ -61,6 +61,17 @@ export function childPids(pid) {
   return children;
 }
 
+/** The child of `pid` whose command line contains `fragment`, or null. */
+export function childWith(pid, fragment) {
+  return childPids(pid).find((child) => {
+    try {
+      return readFileSync(`/proc/${child}/cmdline`, 'utf8').includes(fragment);
+    } catch {
+      return false;
+    }
+  }) ?? null;
+}
+
 /** Samples a process's RSS every `everyMs` until stopped; `stop()` returns the highest RSS seen, in MiB. */
 export function sampleRss(pid, everyMs = 50) {
   let highest = memory(pid)?.rssMiB ?? 0;

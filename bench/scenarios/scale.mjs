@@ -36,13 +36,13 @@ export async function scale(ctx) {
       note: `every next fire computed and stored; peak RSS ${measured.firstPeakMiB} MiB`,
     }));
     rows.push(row('scale', kind, `ready after start, ${jobs} jobs`, round(measured.readyMs / 1000, 2), 's', { target: lessOrEqual(10, '≤ 10 s') }));
-    const sidecarNote = measured.sidecarRssMiB === null ? '' : `; sidecar ${measured.sidecarRssMiB} MiB`;
+    const sidecarNote = (measured.sidecarRssMiB === null ? '' : `; sidecar ${measured.sidecarRssMiB} MiB`) + (measured.spawnerRssMiB === null ? '' : `; spawner process ${measured.spawnerRssMiB} MiB`);
     rows.push(row('scale', kind, `daemon peak RSS, ${jobs} jobs`, measured.rssPeakMiB, 'MiB', {
       target: lessOrEqual(400, '≤ 400 MiB'),
       note: `${measured.rssMiB} MiB once ready, ${measured.rssAfterIdleMiB} MiB after the idle window${sidecarNote}`,
     }));
     rows.push(row('scale', kind, 'longest /health answer after ready', measured.afterStart.longestHealthMs, 'ms', { note: `${measured.afterStart.notReadyAnswers} of ${measured.afterStart.polls} polls not ready` }));
-    rows.push(row('scale', kind, 'idle CPU, % of a core', measured.idleCpuPercent, '%', { target: lessOrEqual(1, '≤ 1 %'), note: measured.sidecarIdleCpuPercent === null ? null : `sidecar ${measured.sidecarIdleCpuPercent} %` }));
+    rows.push(row('scale', kind, 'idle CPU, % of a core', measured.idleCpuPercent, '%', { target: lessOrEqual(1, '≤ 1 %'), note: [measured.sidecarIdleCpuPercent === null ? null : `sidecar ${measured.sidecarIdleCpuPercent} %`, measured.spawnerIdleCpuPercent === null ? null : `spawner process ${measured.spawnerIdleCpuPercent} %`].filter(Boolean).join('; ') || null }));
     rows.push(row('scale', kind, `list p50, ${ctx.sizes.loadClients} clients`, measured.list.p50, 'ms', { note: measured.listPath }));
     rows.push(row('scale', kind, `list p99, ${ctx.sizes.loadClients} clients`, measured.list.p99, 'ms', { target: lessOrEqual(50, '≤ 50 ms'), note: measured.listPath }));
     rows.push(row('scale', kind, 'trigger p99 under that load', measured.trigger.p99, 'ms'));
@@ -73,8 +73,9 @@ async function onKind(ctx, kind) {
       insertMs: round(insertMs), firstReadyMs: round(firstReadyMs), firstPeakMiB: round(firstPeakMiB), readyMs: round(daemon.readyMs),
       ...(await idle(daemon, ctx.sizes.idleSeconds, ctx.sizes.settleSeconds)),
     };
-    const sidecar = daemon.sidecarPid();
+    const [sidecar, spawner] = [daemon.sidecarPid(), daemon.spawnerPid()];
     measured.sidecarRssMiB = sidecar ? round(memory(sidecar)?.rssMiB ?? null) : null;
+    measured.spawnerRssMiB = spawner ? round(memory(spawner)?.rssMiB ?? null) : null;
     Object.assign(measured, await underLoad(daemon, ctx.sizes.loadClients, ctx.sizes.loadSeconds * 1000));
     measured.rssAfterLoadMiB = round(memory(daemon.pid)?.rssMiB ?? null);
     return measured;
@@ -117,9 +118,9 @@ async function idle(daemon, seconds, settleSeconds) {
     settle.push(await request(daemon.url, 'GET', '/health'));
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
-  const sidecar = daemon.sidecarPid();
+  const [sidecar, spawner] = [daemon.sidecarPid(), daemon.spawnerPid()];
   const rssMiB = round(memory(daemon.pid).rssMiB);
-  const before = { daemon: cpuSeconds(daemon.pid), sidecar: sidecar ? cpuSeconds(sidecar) : null, at: performance.now() };
+  const before = { daemon: cpuSeconds(daemon.pid), sidecar: sidecar ? cpuSeconds(sidecar) : null, spawner: spawner ? cpuSeconds(spawner) : null, at: performance.now() };
   await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
   const wall = (performance.now() - before.at) / 1000;
   const percent = (pid, start) => round(((cpuSeconds(pid) - start) / wall) * 100, 2);
@@ -132,6 +133,7 @@ async function idle(daemon, seconds, settleSeconds) {
     rssPeakMiB: round(after.hwmMiB),
     idleCpuPercent: percent(daemon.pid, before.daemon),
     sidecarIdleCpuPercent: sidecar ? percent(sidecar, before.sidecar) : null,
+    spawnerIdleCpuPercent: spawner ? percent(spawner, before.spawner) : null,
   };
 }
 

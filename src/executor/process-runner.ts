@@ -1,8 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { OutputCapture } from './output-capture.js';
+import { killProcessGroup, processGroupAlive } from './process-group.js';
+import { DirectSpawner, Spawner, type SpawnExit, type SpawnedChild } from './spawner.js';
 
 /** What to run and under which limits; the environment is complete (see buildChildEnv). */
 export interface RunSpec {
@@ -52,31 +53,6 @@ export const PIPE_CLOSE_WAIT_MS = 2_000;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const GROUP_POLL_MS = 20;
 
-/** Signals the group led by `pid`: 'sent', 'gone' (ESRCH) or 'denied' (EPERM: it exists but is not ours). */
-function signalGroup(pid: number, signal: NodeJS.Signals | 0): 'sent' | 'gone' | 'denied' {
-  // 0 would address our own group and 1 every process we may signal: never a child's group.
-  if (!Number.isInteger(pid) || pid <= 1) return 'gone';
-  try {
-    process.kill(-pid, signal);
-    return 'sent';
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ESRCH') return 'gone';
-    if (code === 'EPERM') return 'denied';
-    throw error;
-  }
-}
-
-/** Sends `signal` to the process group led by `pid`; false (never a throw) when there is no such group of ours. */
-export function killProcessGroup(pid: number, signal: NodeJS.Signals): boolean {
-  return signalGroup(pid, signal) === 'sent';
-}
-
-/** True while any process of the group led by `pid` exists, zombies not yet reaped included. */
-export function processGroupAlive(pid: number): boolean {
-  return signalGroup(pid, 0) !== 'gone';
-}
-
 /**
  * Runs pipeline commands as supervised children: no shell unless asked, own process group, stdin
  * closed, output always drained into an OutputCapture. A timeout or an abort sends SIGTERM to the
@@ -86,13 +62,14 @@ export function processGroupAlive(pid: number): boolean {
  */
 @Injectable()
 export class ProcessRunner {
+  /** The daemon injects its ForkedSpawner; tools and tests start commands from their own process. */
+  constructor(@Optional() private readonly spawner: Spawner = new DirectSpawner()) {}
+
   /** Runs `spec` to completion and describes how it ended; never rejects. */
   run(spec: RunSpec, options: RunOptions = {}): Promise<RunResult> {
-    return new SupervisedRun(spec, options).result();
+    return new SupervisedRun(spec, options, this.spawner).result();
   }
 }
-
-type Exit = { code: number | null; signal: string | null };
 
 /** One run's state: kept in one object so each step reads as a small method. */
 class SupervisedRun {
@@ -109,6 +86,7 @@ class SupervisedRun {
   constructor(
     private readonly spec: RunSpec,
     private readonly options: RunOptions,
+    private readonly spawner: Spawner,
   ) {
     this.output = options.output ?? new OutputCapture(spec.maxOutputBytes);
   }
@@ -118,42 +96,33 @@ class SupervisedRun {
       this.stopReason = 'cancel';
       return this.finish(null, 'cancelled before the process started');
     }
-    const child = this.spawnChild();
-    if (typeof child === 'string') return this.finish(null, child);
-    if (child.pid === undefined) {
-      const error = await new Promise<Error>((resolve) => child.once('error', resolve));
-      return this.finish(null, this.describeSpawnError(error));
-    }
-    return this.supervise(child, child.pid);
-  }
-
-  private spawnChild(): ChildProcess | string {
     const { command, shell, cwd, env } = this.spec;
-    if (command.length === 0 || command[0] === '') return 'empty command';
+    if (command.length === 0 || command[0] === '') return this.finish(null, 'empty command');
     const [program, args] = shell ? ['/bin/sh', ['-c', command[0], 'sh', ...command.slice(1)]] : [command[0], command.slice(1)];
+    let child: SpawnedChild;
     try {
-      const child = spawn(program, args, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-      // Spawn failures arrive as 'error' with no pid; later ones (a failed kill) must not crash the daemon.
-      child.on('error', () => undefined);
-      return child;
+      child = await this.spawner.spawn({ program, args, cwd, env });
     } catch (error) {
-      return this.describeSpawnError(error as Error);
+      return this.finish(null, this.describeSpawnError(error as Error));
     }
+    return this.supervise(child);
   }
 
-  private async supervise(child: ChildProcess, pid: number): Promise<RunResult> {
+  private async supervise(child: SpawnedChild): Promise<RunResult> {
+    const { pid, stdout, stderr } = child;
     this.pid = pid;
-    const exited = new Promise<Exit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-    const pipes = [child.stdout!, child.stderr!];
+    const pipes = [stdout, stderr];
     const pipesClosed = Promise.all(pipes.map((pipe) => new Promise((resolve) => pipe.once('close', resolve))));
-    child.stdout!.on('data', (data: Buffer) => this.output.write('stdout', data));
-    child.stderr!.on('data', (data: Buffer) => this.output.write('stderr', data));
+    stdout.on('data', (data: Buffer) => this.output.write('stdout', data));
+    stderr.on('data', (data: Buffer) => this.output.write('stderr', data));
     const onAbort = (): void => this.stop('cancel');
     this.options.signal?.addEventListener('abort', onAbort, { once: true });
+    // Starting the command takes a moment (a round trip to the spawner): an abort meanwhile counts.
+    if (this.options.signal?.aborted) this.stop('cancel');
     if (this.spec.timeoutMs > 0) this.after(this.spec.timeoutMs, () => this.stop('timeout'));
     this.options.onSpawn?.(pid);
 
-    const exit = await exited;
+    const exit = await child.exited;
     this.leaderExited = true;
     this.options.signal?.removeEventListener('abort', onAbort);
     this.clearTimers();
@@ -161,7 +130,7 @@ class SupervisedRun {
     const pipeWait = new Promise<boolean>((resolve) => this.after(PIPE_CLOSE_WAIT_MS, () => resolve(false)));
     const closedInTime = await Promise.race([pipesClosed.then(() => true), pipeWait]);
     if (!closedInTime) pipes.forEach((pipe) => pipe.destroy());
-    return this.finish(exit, null);
+    return this.finish(exit, exit.lost ?? null);
   }
 
   /** Timeout or cancel: SIGTERM to the group now, SIGKILL if the leader still lives after the grace. */
@@ -222,7 +191,7 @@ class SupervisedRun {
     return error.message;
   }
 
-  private finish(exit: Exit | null, error: string | null): RunResult {
+  private finish(exit: SpawnExit | null, error: string | null): RunResult {
     this.clearTimers();
     const durationMs = Math.round(performance.now() - this.startedAtMs);
     return {

@@ -6,7 +6,7 @@ import { Database } from '../database/database.js';
 import { Notifier } from '../database/notifier.js';
 import { ExecutorService } from '../executor/executor.service.js';
 import { bootId, isSameProcess, processStartToken } from '../executor/process-identity.js';
-import { killProcessGroup, processGroupAlive } from '../executor/process-runner.js';
+import { killProcessGroup, processGroupAlive } from '../executor/process-group.js';
 import { RunFinisher } from '../executor/run-finisher.js';
 import { NodeIdentity } from './node-identity.js';
 import { ReaperRepository, type AbandonedRun } from './reaper.repository.js';

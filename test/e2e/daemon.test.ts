@@ -26,6 +26,9 @@ pipelines:
     command: ["${FIXTURES}/echo-env.sh"]
   hog:
     command: ["node", "${FIXTURES}/hog.mjs", "1.5"]
+  parent:
+    command: ["tr '\\\\0' ' ' < /proc/$PPID/cmdline"]
+    shell: true
 jobs:
   main_pipeline_v2:
     name: Main Video Pipeline (main_v2)
@@ -39,6 +42,7 @@ jobs:
   flood: { pipeline: flood, every: 5h }
   env: { pipeline: env, every: 5h }
   hog: { pipeline: hog, every: 5h }
+  parent: { pipeline: parent, every: 5h }
 `;
 
 describe.each(testDatabaseKinds())('the daemon on %s', (kind) => {
@@ -114,6 +118,13 @@ describe.each(testDatabaseKinds())('the daemon on %s', (kind) => {
     expect(output).toContain('CRONWARDEN_JOB_ID=env');
     expect(output).toContain('CRONWARDEN_TRIGGER=manual');
     expect(output).toContain('JOB_INPUT={"answer":42}');
+  });
+
+  it('starts children from its small spawner process, not by forking itself', async () => {
+    const done = await finished((await trigger('parent')).id);
+    expect(done.status).toBe('succeeded');
+    const output: string = (await api(daemon, 'GET', `/api/cron/runs/${done.id}/output?stream=stdout`, { token: admin })).body;
+    expect(output.trim()).toBe('cronwarden-spawner');
   });
 
   it("records the peak memory and CPU time of the run's processes", async () => {

@@ -1,0 +1,96 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { OutputCapture } from './output-capture.js';
+import { ProcessRunner, type RunSpec } from './process-runner.js';
+import { ForkedSpawner } from './spawner.js';
+
+// What ProcessRunner does with either spawner is in process-runner.spec.ts; here, what is the
+// spawner process's own: who the parent is, and what happens when the helper is signalled or dies.
+const fixtures = fileURLToPath(new URL('../../test/fixtures/', import.meta.url));
+const spawner = new ForkedSpawner();
+const runner = new ProcessRunner(spawner);
+afterAll(() => spawner.onApplicationShutdown());
+
+const shell = (script: string): RunSpec => ({ command: [script], shell: true, cwd: fixtures, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, timeoutMs: 20_000, killGraceMs: 2_000, maxOutputBytes: 1024 * 1024 });
+
+function parentOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Field 4 (ppid) is the second after the command name, which may hold spaces and ')'.
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitUntilGone(pid: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (alive(pid)) {
+    if (Date.now() > deadline) throw new Error(`process ${pid} still there after 10 s`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('ForkedSpawner', () => {
+  it('starts commands from its helper process, not by forking the caller', async () => {
+    let parent: number | null = null;
+    const result = await runner.run(shell('sleep 0.2'), { onSpawn: (pid) => (parent = parentOf(pid)) });
+
+    expect(result).toMatchObject({ exitCode: 0, error: null });
+    expect(spawner.helperPid).not.toBeNull();
+    expect(parent).toBe(spawner.helperPid);
+    expect(parent).not.toBe(process.pid);
+  });
+
+  it('still reports exit statuses after the helper got SIGTERM, SIGINT and SIGHUP', async () => {
+    const helper = spawner.helperPid!;
+    const result = await runner.run(shell('sleep 0.3; exit 7'), {
+      onSpawn: () => ['SIGTERM', 'SIGINT', 'SIGHUP'].forEach((signal) => process.kill(helper, signal)),
+    });
+
+    expect(result).toMatchObject({ exitCode: 7, error: null });
+    expect(spawner.helperPid).toBe(helper);
+  });
+
+  it('lets a running command finish with its output when the helper dies, says its exit status is lost, and starts a new helper', async () => {
+    const first = spawner.helperPid!;
+    const output = new OutputCapture(1024);
+    const result = await runner.run(shell('echo before; sleep 0.3; echo after; exit 5'), { output, onSpawn: () => process.kill(first, 'SIGKILL') });
+
+    expect(result.exitCode).toBeNull();
+    expect(result.error).toBe('the spawner process exited (signal SIGKILL) while the command ran: its exit status is unknown');
+    expect(Buffer.concat(output.chunks().map((chunk) => chunk.data)).toString()).toBe('before\nafter\n');
+
+    const next = await runner.run(shell('exit 3'));
+    expect(next).toMatchObject({ exitCode: 3, error: null });
+    expect(spawner.helperPid).not.toBe(first);
+  });
+
+  it('fails a command it could not start because the helper died, with a clear error', async () => {
+    process.kill(spawner.helperPid!, 'SIGKILL');
+    const result = await runner.run(shell('exit 0'));
+
+    expect(result).toMatchObject({ exitCode: null, pid: null });
+    expect(result.error).toMatch(/spawner process/);
+    expect((await runner.run(shell('exit 4'))).exitCode).toBe(4);
+  });
+
+  it('reports a program that cannot be started with the system error code', async () => {
+    await expect(spawner.spawn({ program: 'cronwarden-no-such-program', args: [], cwd: fixtures, env: {} })).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('ends its helper at shutdown', async () => {
+    const own = new ForkedSpawner();
+    own.onModuleInit();
+    const helper = own.helperPid!;
+    expect(alive(helper)).toBe(true);
+
+    own.onApplicationShutdown();
+    await waitUntilGone(helper);
+  });
+});
