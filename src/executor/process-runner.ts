@@ -112,7 +112,9 @@ class SupervisedRun {
     const { pid, stdout, stderr } = child;
     this.pid = pid;
     const pipes = [stdout, stderr];
-    const pipesClosed = Promise.all(pipes.map((pipe) => new Promise((resolve) => pipe.once('close', resolve))));
+    // A pipe handed over by the spawner process may have closed already (a command without
+    // output that exited at once); one with output cannot: its bytes wait for our reader.
+    const pipesClosed = Promise.all(pipes.map((pipe) => new Promise((resolve) => (pipe.closed ? resolve(undefined) : pipe.once('close', resolve)))));
     stdout.on('data', (data: Buffer) => this.output.write('stdout', data));
     stderr.on('data', (data: Buffer) => this.output.write('stderr', data));
     const onAbort = (): void => this.stop('cancel');

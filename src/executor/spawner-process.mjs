@@ -44,9 +44,12 @@ function start({ id, program, args, cwd, env }) {
   for (const stream of ['stdout', 'stderr']) {
     const pipe = child[stream];
     // The socket started reading when it was made; stop before the event loop turns, so that the
-    // daemon gets every byte. Handing a handle over closes our copy once the daemon has it.
+    // daemon gets every byte. Not readable any more, so that Node does not resume it when the
+    // command exits (it would read the end of the output, and end or close our copy before it is
+    // handed over). Handing a handle over closes our copy once the daemon has it.
     pipe._handle.readStop();
     pipe._handle.reading = false;
+    pipe.readable = false;
     reply({ type: 'pipe', id, pid: child.pid, stream }, pipe);
   }
   child.once('exit', (code, signal) => reply({ type: 'exit', id, code, signal }));

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { OutputCapture } from './output-capture.js';
-import { ProcessRunner, type RunSpec } from './process-runner.js';
+import { PIPE_CLOSE_WAIT_MS, ProcessRunner, type RunSpec } from './process-runner.js';
 import { ForkedSpawner } from './spawner.js';
 
 // What ProcessRunner does with either spawner is in process-runner.spec.ts; here, what is the
@@ -45,6 +45,23 @@ describe('ForkedSpawner', () => {
     expect(spawner.helperPid).not.toBeNull();
     expect(parent).toBe(spawner.helperPid);
     expect(parent).not.toBe(process.pid);
+  });
+
+  it('hands over every byte of a command that wrote and exited before we took its pipes', async () => {
+    const output = new OutputCapture(1024 * 1024);
+    const running = runner.run(shell('head -c 1000 /dev/zero; head -c 10 /dev/zero >&2'), { output });
+    // Busy, we acknowledge no handle for a while: the command is long gone when we take its pipes.
+    for (const until = Date.now() + 500; Date.now() < until; );
+    expect(await running).toMatchObject({ exitCode: 0, outputBytes: 1010 });
+  });
+
+  it('ends a command without output that exits at once without waiting for its pipes', async () => {
+    for (let i = 0; i < 5; i++) {
+      const result = await runner.run({ ...shell(''), command: ['/bin/true'], shell: false });
+      expect(result).toMatchObject({ exitCode: 0, error: null });
+      // Pipes that closed before the run looked at them must count as closed, not be waited for.
+      expect(result.durationMs).toBeLessThan(PIPE_CLOSE_WAIT_MS);
+    }
   });
 
   it('still reports exit statuses after the helper got SIGTERM, SIGINT and SIGHUP', async () => {
