@@ -102,7 +102,7 @@ export class ForkedSpawner extends Spawner implements OnModuleInit, OnApplicatio
   }
 
   spawn(request: SpawnRequest): Promise<SpawnedChild> {
-    const helper = this.helper ?? this.startHelper();
+    const helper = this.helper?.connected ? this.helper : this.startHelper();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       let exit!: (exit: SpawnExit) => void;
@@ -139,7 +139,11 @@ export class ForkedSpawner extends Spawner implements OnModuleInit, OnApplicatio
 
   private receive(message: SpawnerMessage, handle?: Socket): void {
     const pending = this.pending.get(message.id);
-    if (!pending) return;
+    if (!pending) {
+      // A pipe for a command we gave up on: close it rather than leak it.
+      handle?.destroy();
+      return;
+    }
     if (message.type === 'error') {
       this.pending.delete(message.id);
       pending.reject(Object.assign(new Error(message.message), { code: message.code ?? undefined }));
@@ -177,6 +181,7 @@ export class ForkedSpawner extends Spawner implements OnModuleInit, OnApplicatio
         // Running, and its pipes are ours: it goes on, but nobody is left to tell us how it ends.
         void waitUntilGone(pending.pid).then(() => pending.exit({ code: null, signal: null, lost: `the spawner process exited (${how}) while the command ran: its exit status is unknown` }));
       } else {
+        Object.values(pending.pipes).forEach((pipe) => pipe.destroy());
         if (pending.pid !== null) killProcessGroup(pending.pid, 'SIGKILL');
         pending.reject(new Error(`the spawner process exited (${how}) before the command was started`));
       }
