@@ -17,7 +17,7 @@ function runSmokeBench(outDir: string): Promise<BenchRun> {
     execFile(
       process.execPath,
       [resolve('bench/run.mjs'), '--smoke', '--out', outDir],
-      { env: process.env, maxBuffer: 16 * 1024 * 1024, timeout: 170_000 },
+      { env: process.env, maxBuffer: 16 * 1024 * 1024, timeout: 300_000 },
       (error, stdout, stderr) => done({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
@@ -33,7 +33,7 @@ describe('the benchmark harness in smoke mode', () => {
     run = await runSmokeBench(outDir);
     const files = (await readdir(outDir)).filter((name) => name.endsWith('.json'));
     if (files.length === 1) report = JSON.parse(await readFile(join(outDir, files[0]), 'utf8'));
-  }, 180_000);
+  }, 310_000);
 
   afterAll(async () => {
     await rm(outDir, { recursive: true, force: true });
