@@ -12,13 +12,17 @@ export function processStartToken(pid: number): string | null {
   return boot && started ? `${boot}:${started}` : null;
 }
 
-/** The kernel's id for this boot; processes of an earlier boot can no longer exist. */
+let thisBoot: string | null | undefined;
+
+/** The kernel's id for this boot (read once: it cannot change under a running process); processes of an earlier boot can no longer exist. */
 export function bootId(): string | null {
+  if (thisBoot !== undefined) return thisBoot;
   try {
-    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || null;
+    thisBoot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || null;
   } catch {
-    return null;
+    thisBoot = null;
   }
+  return thisBoot;
 }
 
 /** Whether `pid` is still the process that `token` was taken from (a zombie not yet reaped still is: its pid is not free). */

@@ -21,7 +21,8 @@ interface Tracked {
 
 /**
  * Samples the resource use of running process groups: one scan of /proc every 500 ms for all runs
- * on this node, whatever their number. On systems without /proc the figures stay 0.
+ * on this node, whatever their number, and each group's leader as it starts. On systems without
+ * /proc the figures stay 0.
  */
 @Injectable()
 export class ResourceSampler implements OnModuleDestroy {
@@ -34,7 +35,9 @@ export class ResourceSampler implements OnModuleDestroy {
     const tracked = { peakRssBytes: 0, cpuTicks: 0 };
     this.groups.set(pgid, tracked);
     this.timer ??= setInterval(() => void this.scan(), SAMPLE_MS);
-    void this.scan();
+    // The leader at once, so a run shorter than a sample period has figures too. One file: a scan
+    // of all of /proc for every run that starts was a fifth of the daemon's CPU at 30 runs/s.
+    void this.sampleLeader(pgid, tracked);
     return () => {
       this.groups.delete(pgid);
       if (this.groups.size === 0 && this.timer) {
@@ -47,6 +50,13 @@ export class ResourceSampler implements OnModuleDestroy {
 
   onModuleDestroy(): void {
     if (this.timer) clearInterval(this.timer);
+  }
+
+  private async sampleLeader(pgid: number, tracked: Tracked): Promise<void> {
+    const stat = parseStat(await readFile(`/proc/${pgid}/stat`, 'utf8').catch(() => ''));
+    if (!stat || stat.pgrp !== pgid) return;
+    tracked.peakRssBytes = Math.max(tracked.peakRssBytes, stat.rssPages * PAGE_BYTES);
+    tracked.cpuTicks = Math.max(tracked.cpuTicks, stat.ticks);
   }
 
   private async scan(): Promise<void> {
