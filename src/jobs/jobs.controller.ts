@@ -28,10 +28,11 @@ export class JobsController {
     schema: { oneOf: [{ type: 'array', items: { $ref: getSchemaPath(JobResponse) } }, { $ref: getSchemaPath(JobPageResponse) }] },
   })
   @ApiErrors(400)
-  list(@CurrentCaller() caller: Caller, @Query() query: ListJobsQuery) {
+  async list(@CurrentCaller() caller: Caller, @Query() query: ListJobsQuery, @Res() response: Response) {
     const filter = { owner: query.owner, pipeline: query.pipeline, paused: query.paused === undefined ? undefined : query.paused === 'true' };
-    if (query.limit === undefined && query.cursor === undefined) return this.jobs.list(caller, filter);
-    return this.jobs.listPage(caller, filter, query.limit ?? 50, query.cursor ?? null);
+    if (query.limit === undefined && query.cursor === undefined) return void response.json(await this.jobs.list(caller, filter));
+    // A page comes serialised (from the cache), and is sent as res.json would have sent it.
+    (await this.jobs.listPage(caller, filter, query.limit ?? 50, query.cursor ?? null)).send(response);
   }
 
   @Post()
