@@ -2,13 +2,11 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AuditLog } from '../audit/audit-log.js';
 import { canManageJob, canSeeJob, SYSTEM_OWNER, type Caller } from '../auth/caller.js';
 import { Clock } from '../common/clock.js';
-import { PreparedJson } from '../common/prepared-json.js';
 import { ConflictError, ForbiddenError, NotFoundError } from '../common/errors.js';
 import { CONFIG } from '../config/config.module.js';
 import type { CronwardenConfig } from '../config/config.types.js';
 import { formatDuration, parseDuration } from '../config/durations.js';
 import { Notifier } from '../database/notifier.js';
-import { decodeKeyCursor, encodeKeyCursor } from '../runs/page-cursor.js';
 import { RunCancellation } from '../runs/run-cancellation.js';
 import { RunsRepository } from '../runs/runs.repository.js';
 import { runView, type RunView } from '../runs/runs.view.js';
@@ -16,9 +14,9 @@ import { StatsService } from '../stats/stats.service.js';
 import type { StatsView } from '../stats/stats.view.js';
 import { changedJobDefinition, definitionChanges, describeDefinition, generatedJobId, newJobDefinition } from './job-definition.js';
 import { JOB_ID, type CreateJobDto, type PreviewDto, type UpdateJobDto } from './jobs.dto.js';
-import { JobListCache, type ComputedPage } from './job-list-cache.js';
-import { JobsRepository, type JobFilter, type JobRow } from './jobs.repository.js';
-import { jobView, timedJobView, type JobPage, type JobView } from './jobs.view.js';
+import { JobPages } from './job-pages.js';
+import { JobsRepository, type JobRow } from './jobs.repository.js';
+import { jobView, type JobView } from './jobs.view.js';
 import { previewSchedule, type PreviewView } from './schedule-preview.js';
 
 /** Config jobs written per statement at start: one round trip per thousand, not per job. */
@@ -40,7 +38,7 @@ export class JobsService {
     private readonly cancellation: RunCancellation,
     private readonly audit: AuditLog,
     private readonly stats: StatsService,
-    private readonly listCache: JobListCache,
+    private readonly pages: JobPages,
   ) {}
 
   /**
@@ -62,18 +60,6 @@ export class JobsService {
   /** Every job the caller may see that passes the filter, in id order. */
   async list(caller: Caller, filter: JobListFilter): Promise<JobView[]> {
     return this.views(await this.jobs.list({ visibleTo: caller.isAdmin ? null : caller.sub, ...filter }));
-  }
-
-  /**
-   * One page of `list`, serialised (a `JobPage`): up to `limit` jobs after the cursor's, and the
-   * cursor for the next page. Served from `JobListCache`, which any write to a job of the page or
-   * to its runs empties first.
-   */
-  async listPage(caller: Caller, filter: JobListFilter, limit: number, cursor: string | null): Promise<PreparedJson> {
-    const after = cursor === null ? null : decodeKeyCursor(cursor, JOB_ID);
-    const visibleTo = caller.isAdmin ? null : caller.sub;
-    const key = JSON.stringify([visibleTo, filter.owner ?? null, filter.paused ?? null, filter.pipeline ?? null, after, limit]);
-    return this.listCache.page(key, after ?? '', () => this.readPage({ visibleTo, ...filter }, after, limit));
   }
 
   /** One job, with statistics over its latest runs. */
@@ -203,31 +189,7 @@ export class JobsService {
   }
 
   private async views(rows: JobRow[]): Promise<JobView[]> {
-    return (await this.timedViews(rows)).views;
-  }
-
-  /** The views of the rows, and the instant the first of them changes with time alone. */
-  private async timedViews(rows: JobRow[]): Promise<{ views: JobView[]; until: number }> {
-    const ids = rows.map((row) => row.id);
-    const [lastRuns, freshness] = [await this.runs.lastRuns(ids), await this.runs.freshness(ids)];
-    const now = new Date(this.clock.now());
-    let until = Number.POSITIVE_INFINITY;
-    const views = rows.map((row) => {
-      const timed = timedJobView(row, lastRuns.get(row.id) ?? null, now, freshness.get(row.id));
-      until = Math.min(until, timed.until);
-      return timed.view;
-    });
-    return { views, until };
-  }
-
-  /** Reads one page from the database, for the cache: its JSON, the last id read, and how long it holds. */
-  private async readPage(filter: JobFilter, after: string | null, limit: number): Promise<ComputedPage> {
-    const rows = await this.jobs.list(filter, { after, limit: limit + 1 });
-    const items = rows.slice(0, limit);
-    const last = items[items.length - 1];
-    const { views, until } = await this.timedViews(items);
-    const page: JobPage = { items: views, nextCursor: rows.length > limit && last ? encodeKeyCursor(last.id) : null };
-    return { body: new PreparedJson(JSON.stringify(page)), upper: rows.length > limit ? rows[rows.length - 1].id : null, validUntil: until };
+    return (await this.pages.views(rows)).views;
   }
 
   private async view(row: JobRow): Promise<JobView> {
