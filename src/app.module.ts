@@ -33,6 +33,8 @@ import { NotificationsRepository } from './notifications/notifications.repositor
 import { NotificationsService } from './notifications/notifications.service.js';
 import { JobsController } from './jobs/jobs.controller.js';
 import { JobsRepository } from './jobs/jobs.repository.js';
+import { JobListCache } from './jobs/job-list-cache.js';
+import { JobPages } from './jobs/job-pages.js';
 import { JobsService } from './jobs/jobs.service.js';
 import { PreviewController } from './jobs/preview.controller.js';
 import { DaemonEnvironment, NodeIdentity } from './nodes/node-identity.js';
@@ -101,6 +103,8 @@ export class AppModule implements NestModule {
         StatsService,
         RunHistoryRepository,
         OutputStreamService,
+        JobListCache,
+        JobPages,
         JobsService,
         RunsService,
         SchedulerService,

@@ -7,7 +7,7 @@ for (const url of process.env.DATABASE_URL ? [process.env.DATABASE_URL] : []) {
   describe('Notifier on postgres', () => {
     let sender: Notifier;
     let listener: pg.Client;
-    const received: Array<{ name: string; payload: { runId: string } }> = [];
+    const received: Array<{ name: string; payload: { runId: string; jobIds?: string[] } }> = [];
 
     beforeAll(async () => {
       sender = new Notifier('node-a', url);
@@ -47,6 +47,30 @@ for (const url of process.env.DATABASE_URL ? [process.env.DATABASE_URL] : []) {
       sender.publish('run.queued', { runId: 'second' });
       await settle(() => received.length);
       expect(received.filter((m) => m.name === 'run.queued').map((m) => m.payload.runId)).toEqual(['second']);
+    });
+
+    it('merges the jobs of coalesced run.queued signals into the one sent, so other nodes hear of every job', async () => {
+      received.length = 0;
+      for (let i = 0; i < 100; i++) sender.publish('run.queued', { runId: `q${i}`, jobIds: [`job-${i % 40}`] });
+      await settle(() => received.length);
+      const sent = received.filter((m) => m.name === 'run.queued');
+      expect(sent.length).toBeLessThan(10);
+      expect(new Set(sent.flatMap((m) => m.payload.jobIds ?? []))).toEqual(new Set(Array.from({ length: 40 }, (_, i) => `job-${i}`)));
+    });
+
+    it('says "any job" (no ids) when a signal without ids merges in, or the ids would not fit in one NOTIFY', async () => {
+      received.length = 0;
+      sender.publish('run.changed', { jobIds: Array.from({ length: 2000 }, (_, i) => `a-rather-long-job-id-${i}`) });
+      await settle(() => received.length);
+      expect(received.filter((m) => m.name === 'run.changed').map((m) => m.payload)).toEqual([{}]);
+      received.length = 0;
+      sender.publish('run.changed', { jobIds: ['a'] });
+      sender.publish('run.changed', {});
+      sender.publish('run.changed', { jobIds: ['b'] });
+      await settle(() => received.length);
+      const sent = received.filter((m) => m.name === 'run.changed');
+      expect(sent.some((m) => m.payload.jobIds === undefined)).toBe(true);
+      expect(sent.flatMap((m) => m.payload.jobIds ?? [])).not.toContain('b');
     });
   });
 }

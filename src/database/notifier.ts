@@ -2,18 +2,33 @@ import { EventEmitter } from 'node:events';
 import { Logger } from '@nestjs/common';
 import pg from 'pg';
 
+/**
+ * The jobs whose runs a signal is about, for the job list's cache. Absent means "any job": a
+ * node of an earlier version, or too many ids for one NOTIFY.
+ */
+export interface JobIds {
+  jobIds?: string[];
+}
+
 /** Signals nodes send each other. Payloads are small: receivers re-read the database. */
 export interface Signals {
   /** A run was queued: executors should look for work. */
-  'run.queued': { runId: string };
+  'run.queued': { runId: string } & JobIds;
   /** A job was created, changed, paused, resumed or removed: schedulers reload it. */
   'job.changed': { jobId: string };
   /** A cancel was asked for a running run: the node running it kills it. */
-  'run.cancel': { runId: string };
+  'run.cancel': { runId: string } & JobIds;
   /** A run reached a final state. */
-  'run.finished': { runId: string; status: string };
+  'run.finished': { runId: string; status: string } & JobIds;
+  /** Runs changed in a way the signals above do not tell (claimed, cancelled while queued): lists re-read them. */
+  'run.changed': JobIds;
 }
-type SignalName = keyof Signals;
+export type SignalName = keyof Signals;
+
+/** Signals whose receivers only re-read: while one waits to be sent, later ones merge into it. */
+const COALESCED = new Set<SignalName>(['run.queued', 'run.changed']);
+/** NOTIFY payloads must stay under 8,000 bytes: past this many characters of ids, "any job" is sent. */
+const MAX_JOB_ID_CHARS = 4000;
 
 const CHANNEL = 'cronwarden';
 const RECONNECT_MS = [250, 1000, 5000];
@@ -31,7 +46,8 @@ export class Notifier {
   private closed = false;
   private retry: NodeJS.Timeout | undefined;
   private sending: Promise<void> = Promise.resolve();
-  private queuedWaiting = false;
+  /** The coalesced signals waiting to be sent, by name, with the job ids merged into them. */
+  private readonly waiting = new Map<SignalName, JobIds>();
 
   constructor(
     private readonly nodeId: string,
@@ -51,18 +67,23 @@ export class Notifier {
   publish<K extends SignalName>(name: K, payload: Signals[K]): void {
     this.local.emit(name, payload);
     if (!this.client) return;
-    // Receivers of run.queued only look for work: while one waits to be sent, another says nothing more.
-    if (name === 'run.queued') {
-      if (this.queuedWaiting) return;
-      this.queuedWaiting = true;
+    let sent: Signals[K] = payload;
+    if (COALESCED.has(name)) {
+      // Receivers only re-read: while one waits to be sent, another adds its jobs to it and says nothing more.
+      const waiting = this.waiting.get(name);
+      if (waiting) {
+        waiting.jobIds = mergeJobIds(waiting.jobIds, (payload as JobIds).jobIds);
+        return;
+      }
+      sent = { ...payload };
+      this.waiting.set(name, sent as JobIds);
     }
     const client = this.client;
-    const message = JSON.stringify({ from: this.nodeId, name, payload });
     // One query at a time on the LISTEN connection (pg deprecates overlapping ones); order is kept too.
     this.sending = this.sending
       .then(() => {
-        if (name === 'run.queued') this.queuedWaiting = false;
-        return client.query('SELECT pg_notify($1, $2)', [CHANNEL, message]);
+        if (this.waiting.get(name) === sent) this.waiting.delete(name);
+        return client.query('SELECT pg_notify($1, $2)', [CHANNEL, JSON.stringify({ from: this.nodeId, name, payload: bounded(sent) })]);
       })
       .then(
         () => undefined,
@@ -115,4 +136,17 @@ export class Notifier {
       this.logger.warn('ignored a malformed notification');
     }
   }
+}
+
+/** Both lists of jobs, or "any job" when either is. */
+function mergeJobIds(a: string[] | undefined, b: string[] | undefined): string[] | undefined {
+  return a === undefined || b === undefined ? undefined : [...new Set([...a, ...b])];
+}
+
+/** The payload as sent to other nodes: a list of job ids too long for a NOTIFY becomes "any job". */
+function bounded<T>(payload: T): T {
+  const ids = (payload as JobIds).jobIds;
+  if (ids === undefined || ids.reduce((chars, id) => chars + id.length + 3, 0) <= MAX_JOB_ID_CHARS) return payload;
+  const { jobIds: _dropped, ...rest } = payload as JobIds;
+  return rest as T;
 }

@@ -117,6 +117,7 @@ export class ExecutorService {
         const free = this.config.daemon.maxConcurrentRuns - this.active.size;
         if (!this.accepting || free <= 0) break;
         const claimed = await this.runs.claimQueued(this.node.id, free);
+        if (claimed.length > 0) this.notifier.publish('run.changed', { jobIds: [...new Set(claimed.map((run) => run.jobId))] });
         for (const run of claimed) this.launch(run);
         if (claimed.length === free) this.claimAgain = true;
       } while (this.claimAgain);

@@ -84,11 +84,11 @@ export class RunFinisher {
   /** Wakes the executors for a retry or chained runs (one with a backoff is claimed by the poll once it is due) and logs it. */
   announce({ run, retry, chained }: EndedRun): void {
     for (const next of chained.filter((c) => c.status === 'queued')) {
-      this.notifier.publish('run.queued', { runId: next.id });
+      this.notifier.publish('run.queued', { runId: next.id, jobIds: [next.jobId] });
       this.logger.log({ message: `run ${run.id} of job ${run.jobId} ${run.status}: chained run ${next.id} of job ${next.jobId} queued`, jobId: next.jobId, runId: next.id, parentRunId: run.id });
     }
     if (!retry) return;
-    this.notifier.publish('run.queued', { runId: retry.id });
+    this.notifier.publish('run.queued', { runId: retry.id, jobIds: [retry.jobId] });
     const at = retry.notBefore?.toISOString() ?? 'now';
     this.logger.log({ message: `run ${run.id} of job ${run.jobId} ${run.status} on attempt ${run.attempt}: retry ${retry.id} (attempt ${retry.attempt}) queued for ${at}`, jobId: run.jobId, runId: retry.id, parentRunId: run.id, attempt: retry.attempt });
   }

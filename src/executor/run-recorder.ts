@@ -121,7 +121,7 @@ export class RunRecorder {
     if (finish.status === 'succeeded') this.logger.log({ message, ...fields });
     else this.logger.warn({ message, ...fields, error: finish.error });
     this.metrics.runFinished(run.jobId, finish.status, finish.durationMs, finish.outputBytes);
-    if (ended) this.notifier.publish('run.finished', { runId: run.id, status: finish.status });
+    if (ended) this.notifier.publish('run.finished', { runId: run.id, status: finish.status, jobIds: [run.jobId] });
     else this.logger.warn({ message: `run ${run.id} of job ${run.jobId} was no longer running when it ended here (another node reaped it); its record stays as that node left it`, jobId: run.jobId, runId: run.id });
   }
 }

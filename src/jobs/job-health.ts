@@ -19,16 +19,22 @@ export class CronLimitMemo {
   ) {}
 
   limitMs(spec: ScheduleSpec, now: Date): number | null {
+    return this.limit(spec, now).limitMs;
+  }
+
+  /** The limit at `now`, and the instant until which it stays the same (the first instant after `now`). */
+  limit(spec: ScheduleSpec, now: Date): { limitMs: number | null; until: number } {
     const key = `${spec.timezone}\n${spec.cron}`;
     const at = now.getTime();
     const memo = this.entries.get(key);
-    if (memo !== undefined && memo.from <= at && at < memo.until) return memo.limitMs;
+    if (memo !== undefined && memo.from <= at && at < memo.until) return memo;
     const { limitMs, first } = this.compute(spec, now);
     // Re-inserted at the end: the oldest computed entry goes first when full.
     this.entries.delete(key);
     if (this.entries.size >= this.capacity) this.entries.delete(this.entries.keys().next().value as string);
-    this.entries.set(key, { from: at, until: first?.getTime() ?? Number.POSITIVE_INFINITY, limitMs });
-    return limitMs;
+    const entry = { from: at, until: first?.getTime() ?? Number.POSITIVE_INFINITY, limitMs };
+    this.entries.set(key, entry);
+    return entry;
   }
 
   get size(): number {
@@ -52,9 +58,14 @@ const cronLimits = new CronLimitMemo(4096);
  * follows the schedule's own rhythm).
  */
 export function freshnessLimitMs(spec: ScheduleSpec, expectSuccessWithinMs: number | null, now: Date): number | null {
-  if (expectSuccessWithinMs !== null) return expectSuccessWithinMs;
-  if (spec.everyMs !== null) return 2 * spec.everyMs;
-  return cronLimits.limitMs(spec, now);
+  return freshnessLimit(spec, expectSuccessWithinMs, now).limitMs;
+}
+
+/** `freshnessLimitMs`, and until when it holds: a cron job's changes when its next instant passes. */
+export function freshnessLimit(spec: ScheduleSpec, expectSuccessWithinMs: number | null, now: Date): { limitMs: number | null; until: number } {
+  if (expectSuccessWithinMs !== null) return { limitMs: expectSuccessWithinMs, until: Number.POSITIVE_INFINITY };
+  if (spec.everyMs !== null) return { limitMs: 2 * spec.everyMs, until: Number.POSITIVE_INFINITY };
+  return cronLimits.limit(spec, now);
 }
 
 /**

@@ -7,6 +7,7 @@ import { ApiErrors, ApiProtected } from '../openapi.js';
 import { RunsService } from '../runs/runs.service.js';
 import { RunPageResponse, RunResponse } from '../runs/runs.view.js';
 import { CreateJobDto, ListJobsQuery, ListRunsQuery, NextRunsQuery, PauseJobDto, TriggerJobDto, UpdateJobDto } from './jobs.dto.js';
+import { JobPages } from './job-pages.js';
 import { JobsService } from './jobs.service.js';
 import { JobDetailResponse, JobPageResponse, JobResponse } from './jobs.view.js';
 import { NextRunsResponse } from './schedule-preview.js';
@@ -15,7 +16,7 @@ import { NextRunsResponse } from './schedule-preview.js';
 @ApiProtected()
 @Controller('api/cron/jobs')
 export class JobsController {
-  constructor(private readonly jobs: JobsService, private readonly runs: RunsService) {}
+  constructor(private readonly jobs: JobsService, private readonly pages: JobPages, private readonly runs: RunsService) {}
 
   @Get()
   @ApiOperation({
@@ -28,10 +29,11 @@ export class JobsController {
     schema: { oneOf: [{ type: 'array', items: { $ref: getSchemaPath(JobResponse) } }, { $ref: getSchemaPath(JobPageResponse) }] },
   })
   @ApiErrors(400)
-  list(@CurrentCaller() caller: Caller, @Query() query: ListJobsQuery) {
+  async list(@CurrentCaller() caller: Caller, @Query() query: ListJobsQuery, @Res() response: Response) {
     const filter = { owner: query.owner, pipeline: query.pipeline, paused: query.paused === undefined ? undefined : query.paused === 'true' };
-    if (query.limit === undefined && query.cursor === undefined) return this.jobs.list(caller, filter);
-    return this.jobs.listPage(caller, filter, query.limit ?? 50, query.cursor ?? null);
+    if (query.limit === undefined && query.cursor === undefined) return void response.json(await this.jobs.list(caller, filter));
+    // A page comes serialised (from the cache), and is sent as res.json would have sent it.
+    (await this.pages.listPage(caller, filter, query.limit ?? 50, query.cursor ?? null)).send(response);
   }
 
   @Post()

@@ -7,7 +7,6 @@ import { CONFIG } from '../config/config.module.js';
 import type { CronwardenConfig } from '../config/config.types.js';
 import { formatDuration, parseDuration } from '../config/durations.js';
 import { Notifier } from '../database/notifier.js';
-import { decodeKeyCursor, encodeKeyCursor } from '../runs/page-cursor.js';
 import { RunCancellation } from '../runs/run-cancellation.js';
 import { RunsRepository } from '../runs/runs.repository.js';
 import { runView, type RunView } from '../runs/runs.view.js';
@@ -15,8 +14,9 @@ import { StatsService } from '../stats/stats.service.js';
 import type { StatsView } from '../stats/stats.view.js';
 import { changedJobDefinition, definitionChanges, describeDefinition, generatedJobId, newJobDefinition } from './job-definition.js';
 import { JOB_ID, type CreateJobDto, type PreviewDto, type UpdateJobDto } from './jobs.dto.js';
+import { JobPages } from './job-pages.js';
 import { JobsRepository, type JobRow } from './jobs.repository.js';
-import { jobView, type JobPage, type JobView } from './jobs.view.js';
+import { jobView, type JobView } from './jobs.view.js';
 import { previewSchedule, type PreviewView } from './schedule-preview.js';
 
 /** Config jobs written per statement at start: one round trip per thousand, not per job. */
@@ -38,6 +38,7 @@ export class JobsService {
     private readonly cancellation: RunCancellation,
     private readonly audit: AuditLog,
     private readonly stats: StatsService,
+    private readonly pages: JobPages,
   ) {}
 
   /**
@@ -59,15 +60,6 @@ export class JobsService {
   /** Every job the caller may see that passes the filter, in id order. */
   async list(caller: Caller, filter: JobListFilter): Promise<JobView[]> {
     return this.views(await this.jobs.list({ visibleTo: caller.isAdmin ? null : caller.sub, ...filter }));
-  }
-
-  /** One page of `list`: up to `limit` jobs after the cursor's, and the cursor for the next page. */
-  async listPage(caller: Caller, filter: JobListFilter, limit: number, cursor: string | null): Promise<JobPage> {
-    const after = cursor === null ? null : decodeKeyCursor(cursor, JOB_ID);
-    const rows = await this.jobs.list({ visibleTo: caller.isAdmin ? null : caller.sub, ...filter }, { after, limit: limit + 1 });
-    const items = rows.slice(0, limit);
-    const last = items[items.length - 1];
-    return { items: await this.views(items), nextCursor: rows.length > limit && last ? encodeKeyCursor(last.id) : null };
   }
 
   /** One job, with statistics over its latest runs. */
@@ -128,7 +120,7 @@ export class JobsService {
     await this.manageable(caller, id);
     const run = await this.runs.queueManual(id, params ?? {}, caller.sub, { params: params ?? null });
     if (!run) throw new NotFoundError(`job "${id}" not found`);
-    this.notifier.publish('run.queued', { runId: run.id });
+    this.notifier.publish('run.queued', { runId: run.id, jobIds: [id] });
     this.logger.log({ message: `job ${id} triggered by ${caller.sub}: run ${run.id}`, jobId: id, runId: run.id });
     return runView(run);
   }
@@ -197,10 +189,7 @@ export class JobsService {
   }
 
   private async views(rows: JobRow[]): Promise<JobView[]> {
-    const ids = rows.map((row) => row.id);
-    const [lastRuns, freshness] = [await this.runs.lastRuns(ids), await this.runs.freshness(ids)];
-    const now = new Date(this.clock.now());
-    return rows.map((row) => jobView(row, lastRuns.get(row.id) ?? null, now, freshness.get(row.id)));
+    return (await this.pages.views(rows)).views;
   }
 
   private async view(row: JobRow): Promise<JobView> {

@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { freshnessLimitMs, jobHealth, type JobHealth } from './job-health.js';
+import { freshnessLimit, jobHealth, type JobHealth } from './job-health.js';
 import type { Freshness } from '../runs/runs.repository.js';
 import { formatDuration } from '../config/durations.js';
 import type { RunRow } from '../runs/runs.repository.js';
@@ -46,13 +46,29 @@ export interface JobPage {
 
 /** Maps a row to the API shape; `nextRunAt` comes from the schedule and the persisted anchor (see next-run.ts). */
 export function jobView(row: JobRow, lastRun: RunRow | null, now: Date, freshness: Freshness | undefined): JobView {
+  return timedJobView(row, lastRun, now, freshness).view;
+}
+
+/**
+ * `jobView`, and the instant it stops holding as time passes (the rows unchanged): when its next
+ * run passes, when its freshness limit moves (a cron job's next instant), or when it turns late.
+ * Before that instant, `jobView` at any later `now` answers the same.
+ */
+export function timedJobView(row: JobRow, lastRun: RunRow | null, now: Date, freshness: Freshness | undefined): { view: JobView; until: number } {
   const spec = { cron: row.cron, everyMs: row.everyMs, timezone: row.timezone };
-  const limitMs = freshnessLimitMs(spec, row.expectSuccessWithinMs, now);
+  const limit = freshnessLimit(spec, row.expectSuccessWithinMs, now);
+  const limitMs = limit.limitMs;
+  const lastSuccessAt = freshness?.lastSuccessAt ?? null;
   const health = jobHealth({
-    paused: row.paused, createdAt: row.createdAt, lastSuccessAt: freshness?.lastSuccessAt ?? null,
-    lastFinishedStatus: freshness?.lastFinishedStatus ?? null, limitMs, now,
+    paused: row.paused, createdAt: row.createdAt, lastSuccessAt, lastFinishedStatus: freshness?.lastFinishedStatus ?? null, limitMs, now,
   });
-  return {
+  const next = row.paused || !row.enabled ? null : nextRunAt(row, now);
+  let until = limit.until;
+  if (next !== null) until = Math.min(until, next.getTime());
+  // Late once more than limitMs has passed since the last success (or the creation): from that millisecond on.
+  const lateAt = limitMs === null ? Number.POSITIVE_INFINITY : (lastSuccessAt ?? row.createdAt).getTime() + limitMs + 1;
+  if (health === 'ok' && !row.paused && lateAt > now.getTime()) until = Math.min(until, lateAt);
+  const view: JobView = {
     id: row.id,
     name: row.name,
     pipeline: row.pipeline,
@@ -70,14 +86,15 @@ export function jobView(row: JobRow, lastRun: RunRow | null, now: Date, freshnes
     pausedAt: row.pausedAt?.toISOString() ?? null,
     owner: row.owner,
     source: row.source,
-    nextRunAt: row.paused || !row.enabled ? null : nextRunAt(row, now)?.toISOString() ?? null,
+    nextRunAt: next?.toISOString() ?? null,
     lastRun: lastRun ? runView(lastRun) : null,
     health,
-    lastSuccessAt: freshness?.lastSuccessAt?.toISOString() ?? null,
+    lastSuccessAt: lastSuccessAt?.toISOString() ?? null,
     expectSuccessWithin: limitMs === null ? null : formatDuration(limitMs),
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };
+  return { view, until };
 }
 
 const nullableText = (description?: string) => ApiProperty({ type: String, nullable: true, description });

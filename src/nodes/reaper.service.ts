@@ -85,7 +85,7 @@ export class ReaperService {
     });
     for (const { run, retry, chained } of ended) {
       this.logger.warn({ message: `run ${run.id} of job ${run.jobId} abandoned: ${run.error}`, jobId: run.jobId, runId: run.id, status: 'abandoned' });
-      this.notifier.publish('run.finished', { runId: run.id, status: 'abandoned' });
+      this.notifier.publish('run.finished', { runId: run.id, status: 'abandoned', jobIds: [run.jobId] });
       this.finisher.announce({ run, retry, chained });
     }
   }
@@ -93,7 +93,7 @@ export class ReaperService {
   private async failStaleQueued(): Promise<void> {
     for (const run of await this.reaper.failStaleQueued(this.config.daemon.queueTimeoutMs)) {
       this.logger.warn({ message: `run ${run.id} of job ${run.jobId} failed: ${run.error}`, jobId: run.jobId, runId: run.id, status: 'failed' });
-      this.notifier.publish('run.finished', { runId: run.id, status: 'failed' });
+      this.notifier.publish('run.finished', { runId: run.id, status: 'failed', jobIds: [run.jobId] });
     }
   }
 

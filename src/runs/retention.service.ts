@@ -3,6 +3,7 @@ import { Interval } from '@nestjs/schedule';
 import { CONFIG } from '../config/config.module.js';
 import type { CronwardenConfig } from '../config/config.types.js';
 import { Database } from '../database/database.js';
+import { Notifier } from '../database/notifier.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 
 /** Rows deleted per statement: small, so no sweep holds locks for long (on the embedded database, the whole session). */
@@ -28,6 +29,7 @@ export class RetentionService {
     @Inject(CONFIG) private readonly config: CronwardenConfig,
     private readonly db: Database,
     private readonly metrics: MetricsService,
+    private readonly notifier: Notifier,
   ) {}
 
   @Interval('retention', SWEEP_EVERY_MS)
@@ -46,7 +48,10 @@ export class RetentionService {
     const keepFor = (jobId: string) => this.config.jobs.get(jobId)?.keepRuns ?? this.config.daemon.keepRuns;
     const counts = await this.db.rows<{ jobId: string; n: number }>(`SELECT job_id AS "jobId", count(*)::int AS n FROM cw_runs GROUP BY job_id`);
     for (const { jobId, n } of counts.filter(({ jobId, n }) => n > keepFor(jobId))) {
-      runsDeleted += await this.repeat(() => this.deleteOldRuns(jobId, keepFor(jobId)));
+      const deleted = await this.repeat(() => this.deleteOldRuns(jobId, keepFor(jobId)));
+      // Behind a run of skipped instants, the latest run a list shows may be among those deleted.
+      if (deleted > 0) this.notifier.publish('run.changed', { jobIds: [jobId] });
+      runsDeleted += deleted;
     }
     // Jobs with their own keepOutputFor get a pass each; the global cutoff covers every other job.
     const overrides = [...this.config.jobs.values()].filter((job) => job.keepOutputForMs !== null);

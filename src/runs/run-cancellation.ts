@@ -17,12 +17,13 @@ export class RunCancellation {
   async cancel(run: RunRow, by: string, reason: string): Promise<RunRow> {
     const cancelled = await this.runs.cancelQueued(run.id, by, reason);
     if (cancelled) {
+      this.notifier.publish('run.changed', { jobIds: [run.jobId] });
       this.logger.log({ message: `run ${run.id} of job ${run.jobId} cancelled while queued by ${by}`, jobId: run.jobId, runId: run.id });
       return cancelled;
     }
     const requested = await this.runs.requestCancel(run.id, by, reason);
     if (requested) {
-      this.notifier.publish('run.cancel', { runId: run.id });
+      this.notifier.publish('run.cancel', { runId: run.id, jobIds: [run.jobId] });
       this.logger.log({ message: `cancel of running run ${run.id} of job ${run.jobId} requested by ${by}`, jobId: run.jobId, runId: run.id });
       return requested;
     }

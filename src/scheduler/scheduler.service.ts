@@ -299,14 +299,17 @@ export class SchedulerService {
       else if (jobs.length === 1 ? jobs[0].overlap === 'replace' : this.jobs.get(run.jobId)?.overlap === 'replace') replacing.push(run);
     }
     const queued = runs.find((run) => run.status === 'queued');
-    if (queued) this.notifier.publish('run.queued', { runId: queued.id });
+    if (queued) this.notifier.publish('run.queued', { runId: queued.id, jobIds: [...new Set(runs.map((run) => run.jobId))] });
     for (const run of replacing) await this.replaceActive(run.jobId, run.id);
   }
 
   /** Overlap policy `replace`: the new run waits (see claimQueued) while the ones it replaces are stopped. */
   private async replaceActive(jobId: string, runId: string): Promise<void> {
-    for (const replaced of await this.runs.replaceActive(jobId, runId)) {
-      this.notifier.publish('run.cancel', { runId: replaced.id });
+    const replacing = await this.runs.replaceActive(jobId, runId);
+    // Queued runs it replaced are cancelled already: the job's list entry changed.
+    this.notifier.publish('run.changed', { jobIds: [jobId] });
+    for (const replaced of replacing) {
+      this.notifier.publish('run.cancel', { runId: replaced.id, jobIds: [jobId] });
       this.logger.log({ message: `run ${replaced.id} of job ${jobId} is being stopped: ${replaced.error}`, jobId, runId: replaced.id });
     }
   }

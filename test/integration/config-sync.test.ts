@@ -10,6 +10,8 @@ import { loadConfig } from '../../src/config/config.loader.js';
 import { Database } from '../../src/database/database.js';
 import { Notifier } from '../../src/database/notifier.js';
 import { JobsRepository } from '../../src/jobs/jobs.repository.js';
+import { JobListCache } from '../../src/jobs/job-list-cache.js';
+import { JobPages } from '../../src/jobs/job-pages.js';
 import { JobsService } from '../../src/jobs/jobs.service.js';
 import { RunCancellation } from '../../src/runs/run-cancellation.js';
 import { RunsRepository } from '../../src/runs/runs.repository.js';
@@ -91,8 +93,9 @@ describe.each(testDatabaseKinds())('config jobs synced at start on %s', (kind) =
     const jobs = new JobsRepository(db);
     const runs = new RunsRepository(db);
     const notifier = new Notifier('test-node', null);
-    const service = new JobsService(config, jobs, runs, notifier, new Clock(), new RunCancellation(runs, notifier),
-      new AuditLog(new AuditRepository(db)), new StatsService(new StatsRepository(db), jobs));
+    const clock = new Clock();
+    const service = new JobsService(config, jobs, runs, notifier, clock, new RunCancellation(runs, notifier),
+      new AuditLog(new AuditRepository(db)), new StatsService(new StatsRepository(db), jobs), new JobPages(jobs, runs, clock, new JobListCache(clock, notifier)));
     const before = db.statements;
     await service.syncConfigJobs();
     return { config, statements: db.statements - before };

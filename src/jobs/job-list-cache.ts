@@ -1,0 +1,163 @@
+import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Clock } from '../common/clock.js';
+import { PreparedJson } from '../common/prepared-json.js';
+import { Notifier, type JobIds } from '../database/notifier.js';
+
+/** What a page's computation hands the cache besides its body. */
+export interface ComputedPage {
+  /** The response, serialised. */
+  body: PreparedJson;
+  /**
+   * The id of the last row read (one past the page, when there is a next page), or null when the
+   * read reached the end: a change to a job with a later id cannot change this page.
+   */
+  upper: string | null;
+  /** When the page stops being what a fresh computation would answer (a next run passes, a job turns late). */
+  validUntil: number;
+}
+
+interface Entry {
+  after: string;
+  upper: string | null;
+  body: PreparedJson;
+  validUntil: number;
+  /** When its reads began: other nodes' unsignalled writes are older than this plus maxAgeMs. */
+  readAt: number;
+}
+
+interface Fill {
+  after: string;
+  promise: Promise<PreparedJson>;
+  /** Cleared when a job of its range changes while it reads: its answer is then given only to those already waiting. */
+  storable: boolean;
+}
+
+export interface JobListCacheLimits {
+  /** Bytes of JSON kept, at most; the least recently used page goes first. */
+  maxBytes: number;
+  /** How long a page may be served without a signal saying it changed (a lost NOTIFY, another node's claim). */
+  maxAgeMs: number;
+}
+
+const DEFAULT_LIMITS: JobListCacheLimits = { maxBytes: 16 * 1024 * 1024, maxAgeMs: 1000 };
+
+/**
+ * Serialised pages of GET /api/cron/jobs?limit=…, one per (caller visibility, filter, cursor,
+ * limit), so fifty clients listing the same page cost one read of the database, not fifty.
+ *
+ * Never older than a write of this node: every write that changes a listed job or its runs sends
+ * a signal (job.changed, run.queued, run.changed, run.cancel, run.finished) after it commits, and
+ * the signal drops the pages whose id range holds the job, and any read under way for them, before
+ * the writer answers its client. Other nodes' writes arrive as the same signals through
+ * LISTEN/NOTIFY; one lost there is covered by `maxAgeMs`, the longest a page is served unread.
+ */
+@Injectable()
+export class JobListCache implements OnModuleInit, OnModuleDestroy {
+  private readonly entries = new Map<string, Entry>();
+  private readonly fills = new Map<string, Fill>();
+  private bytes = 0;
+  private unsubscribe: Array<() => void> = [];
+  private readonly limits: JobListCacheLimits = { ...DEFAULT_LIMITS };
+
+  constructor(private readonly clock: Clock, private readonly notifier: Notifier) {}
+
+  onModuleInit(): void {
+    const some = ({ jobIds }: JobIds) => this.invalidate(jobIds);
+    this.unsubscribe = [
+      this.notifier.on('job.changed', ({ jobId }) => this.invalidate([jobId])),
+      this.notifier.on('run.queued', some),
+      this.notifier.on('run.changed', some),
+      this.notifier.on('run.cancel', some),
+      this.notifier.on('run.finished', some),
+    ];
+  }
+
+  onModuleDestroy(): void {
+    for (const off of this.unsubscribe) off();
+    this.clear();
+  }
+
+  /** Replaces the limits (tests: a long maxAgeMs proves the signals do the work). */
+  setLimits(limits: Partial<JobListCacheLimits>): void {
+    Object.assign(this.limits, limits);
+  }
+
+  /**
+   * The page under `key` (its rows have ids after `after`): the stored one while valid, else the
+   * one being read, else `compute()`'s, which is stored.
+   */
+  async page(key: string, after: string, compute: () => Promise<ComputedPage>): Promise<PreparedJson> {
+    const now = this.clock.now();
+    const entry = this.entries.get(key);
+    if (entry && now < entry.validUntil && now - entry.readAt < this.limits.maxAgeMs) {
+      // Most recently used last: the first in the map goes first when full.
+      this.entries.delete(key);
+      this.entries.set(key, entry);
+      return entry.body;
+    }
+    if (entry) this.drop(key, entry);
+    const under = this.fills.get(key);
+    if (under) return under.promise;
+    const fill = { after, storable: true } as Fill;
+    fill.promise = compute().then(
+      (page) => {
+        if (this.fills.get(key) === fill) this.fills.delete(key);
+        if (fill.storable) this.store(key, { after, upper: page.upper, body: page.body, validUntil: page.validUntil, readAt: now });
+        return page.body;
+      },
+      (error: unknown) => {
+        if (this.fills.get(key) === fill) this.fills.delete(key);
+        throw error;
+      },
+    );
+    this.fills.set(key, fill);
+    return fill.promise;
+  }
+
+  /** Drops every page that may show one of these jobs, and the reads under way for them; all pages without ids. */
+  invalidate(jobIds: readonly string[] | undefined): void {
+    if (jobIds === undefined) return this.clear();
+    if (jobIds.length === 0) return;
+    for (const [key, fill] of this.fills) {
+      if (jobIds.some((id) => id > fill.after)) this.abandon(key, fill);
+    }
+    for (const [key, entry] of this.entries) {
+      if (jobIds.some((id) => id > entry.after && (entry.upper === null || id <= entry.upper))) this.drop(key, entry);
+    }
+  }
+
+  /** Pages stored and their bytes (for tests and metrics). */
+  get stats(): { pages: number; bytes: number } {
+    return { pages: this.entries.size, bytes: this.bytes };
+  }
+
+  private clear(): void {
+    for (const [key, fill] of this.fills) this.abandon(key, fill);
+    this.entries.clear();
+    this.bytes = 0;
+  }
+
+  private abandon(key: string, fill: Fill): void {
+    fill.storable = false;
+    this.fills.delete(key);
+  }
+
+  private store(key: string, entry: Entry): void {
+    const size = entry.body.body.length;
+    if (size > this.limits.maxBytes) return;
+    const old = this.entries.get(key);
+    if (old) this.drop(key, old);
+    while (this.bytes + size > this.limits.maxBytes) {
+      const [oldestKey, oldest] = this.entries.entries().next().value as [string, Entry];
+      this.drop(oldestKey, oldest);
+    }
+    this.entries.set(key, entry);
+    this.bytes += size;
+  }
+
+  private drop(key: string, entry: Entry): void {
+    if (this.entries.get(key) !== entry) return;
+    this.entries.delete(key);
+    this.bytes -= entry.body.body.length;
+  }
+}
