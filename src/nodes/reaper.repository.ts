@@ -41,6 +41,19 @@ export class ReaperRepository {
     );
   }
 
+  /**
+   * Whether any run is `running` on a node that `abandonRunsOfDeadNodes` would reap: one read that
+   * spares an idle pass the transaction (three round trips) the reaping needs.
+   */
+  async anyRunsOfDeadNodes(nodeTimeoutMs: number): Promise<boolean> {
+    const row = await this.db.one<{ found: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM cw_runs r JOIN cw_nodes n ON n.id = r.node_id
+         WHERE r.status = 'running' AND (n.stopped_at IS NOT NULL OR n.heartbeat_at < now() - ${MS('$1')})) AS found`,
+      [nodeTimeoutMs],
+    );
+    return row?.found === true;
+  }
+
   /** Fails runs that stayed queued `queueTimeoutMs` past the moment they could be claimed, saying why they waited. */
   async failStaleQueued(queueTimeoutMs: number): Promise<RunRow[]> {
     return this.db.rows<RunRow>(

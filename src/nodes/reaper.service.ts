@@ -77,6 +77,8 @@ export class ReaperService {
   private async reapDeadNodes(): Promise<void> {
     // After the database was away every heartbeat is old: reaping at once would declare live nodes dead.
     if (this.reachableSince === null || performance.now() - this.reachableSince < this.config.daemon.nodeTimeoutMs) return;
+    // Almost every pass finds nothing: say so with one read, not a transaction. A node found dead meanwhile waits for the next pass.
+    if (!(await this.reaper.anyRunsOfDeadNodes(this.config.daemon.nodeTimeoutMs))) return;
     const ended = await this.db.transaction(async (runner) => {
       const runs = await this.reaper.abandonRunsOfDeadNodes(this.config.daemon.nodeTimeoutMs, this.node.id, runner);
       const withRetries = [];

@@ -58,6 +58,15 @@ export class NotificationsRepository {
     );
   }
 
+  /** Milliseconds until the earliest pending delivery falls due by the database's clock (0 if one is due); null when none is pending. */
+  async msUntilNextDue(): Promise<number | null> {
+    // GREATEST would turn "none pending" (NULL) into 0: clamped here instead.
+    const row = await this.db.one<{ ms: number | null }>(
+      `SELECT (EXTRACT(EPOCH FROM min(next_attempt_at) - now()) * 1000)::float8 AS ms FROM cw_notifications WHERE status = 'pending'`,
+    );
+    return row?.ms == null ? null : Math.max(0, row.ms);
+  }
+
   async delivered(id: string): Promise<void> {
     await this.db.rows(`UPDATE cw_notifications SET status = 'delivered', delivered_at = now(), last_error = NULL WHERE id = $1`, [id]);
   }

@@ -11,7 +11,14 @@ import { jobView } from '../jobs/jobs.view.js';
 import { NotificationsRepository } from './notifications.repository.js';
 import { postWebhook } from './webhook.js';
 
+/** After a pass that took a full batch, the next one follows this soon. */
 const POLL_MS = 1_000;
+/**
+ * With nothing pending (or nothing due sooner), a node still looks this often: for deliveries that
+ * a node recorded and stopped before posting, and leases that ran out. Deliveries recorded here are
+ * posted at once, and a pending one (a retry, from any node) is looked for when it falls due.
+ */
+export const IDLE_POLL_MS = 10_000;
 /** How often each node looks for jobs that turned late. */
 const FRESHNESS_CHECK_MS = 30_000;
 const BATCH = 10;
@@ -31,8 +38,13 @@ const FAILURES = new Set(['failed', 'timed_out', 'abandoned']);
 export class NotificationsService {
   private readonly logger = new Logger(NotificationsService.name);
   private timer: NodeJS.Timeout | null = null;
+  /** When (Date.now()) the next pass is planned; null when none is (stopped, or a pass under way). */
+  private nextPassAt: number | null = null;
+  private stopped = true;
   private freshnessTimer: NodeJS.Timeout | null = null;
   private working: Promise<void> | null = null;
+  /** Asked for a pass while one was under way: the next follows at once. */
+  private passAgain = false;
   private unsubscribe: (() => void) | null = null;
 
   constructor(
@@ -48,7 +60,8 @@ export class NotificationsService {
     this.unsubscribe = this.notifier.on('run.finished', ({ runId }) => void this.recordFor(runId).catch((error: Error) => {
       this.logger.warn(`could not record notifications for run ${runId}: ${error.message}`);
     }));
-    this.timer = setInterval(() => void this.deliverDue(), POLL_MS);
+    this.stopped = false;
+    void this.deliverDue();
     this.freshnessTimer = setInterval(() => void this.checkFreshness().catch((error: Error) => {
       this.logger.warn(`freshness check failed: ${error.message}`);
     }), FRESHNESS_CHECK_MS);
@@ -85,8 +98,10 @@ export class NotificationsService {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     this.unsubscribe?.();
-    if (this.timer) clearInterval(this.timer);
+    if (this.timer) clearTimeout(this.timer);
+    this.nextPassAt = null;
     if (this.freshnessTimer) clearInterval(this.freshnessTimer);
     await this.working;
   }
@@ -110,15 +125,44 @@ export class NotificationsService {
     if (recorded) void this.deliverDue();
   }
 
-  /** Posts the deliveries that are due; one pass at a time per node. */
+  /** Milliseconds until the next planned pass; null when none is planned (stopped, or a pass under way). */
+  get nextPassInMs(): number | null {
+    return this.nextPassAt === null ? null : Math.max(0, this.nextPassAt - Date.now());
+  }
+
+  /** Posts the deliveries that are due, then plans the next pass; one pass at a time per node. */
   deliverDue(): Promise<void> {
-    this.working ??= this.deliverBatch().finally(() => (this.working = null));
+    if (this.working) {
+      this.passAgain = true;
+      return this.working;
+    }
+    this.passAgain = false;
+    this.working = this.deliverBatch()
+      .then((nextInMs) => this.planPass(this.passAgain ? 0 : nextInMs))
+      .finally(() => (this.working = null));
     return this.working;
   }
 
-  private async deliverBatch(): Promise<void> {
+  private planPass(inMs: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.nextPassAt = null;
+    if (this.stopped) return;
+    this.nextPassAt = Date.now() + inMs;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.deliverDue();
+    }, inMs);
+  }
+
+  /** One pass; resolves how soon the next should be: at once-ish after a full batch, else when the next pending delivery falls due. */
+  private async deliverBatch(): Promise<number> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.nextPassAt = null;
     try {
-      for (const delivery of await this.deliveries.claimDue(BATCH, LEASE_MS)) {
+      const claimed = await this.deliveries.claimDue(BATCH, LEASE_MS);
+      for (const delivery of claimed) {
         const failure = await postWebhook(delivery.url, delivery.payload, delivery.secret, TIMEOUT_MS);
         if (failure === null) {
           await this.deliveries.delivered(delivery.id);
@@ -129,8 +173,15 @@ export class NotificationsService {
         const what = retryIn === null ? 'giving up' : `retrying in ${retryIn} ms`;
         this.logger.warn({ message: `webhook ${delivery.event} for run ${delivery.runId} to ${new URL(delivery.url).host} failed (${failure}); ${what}`, runId: delivery.runId });
       }
+      if (claimed.length === BATCH) return POLL_MS;
+      // Read after the posts: a retry just planned, or a delivery recorded meanwhile, is seen here.
+      const nextDue = await this.deliveries.msUntilNextDue();
+      // Due yet not claimed: another node holds it this instant; look again shortly rather than at once.
+      if (nextDue === 0 && claimed.length === 0) return POLL_MS;
+      return Math.min(nextDue ?? IDLE_POLL_MS, IDLE_POLL_MS);
     } catch (error) {
       this.logger.warn(`webhook delivery pass failed: ${(error as Error).message}`);
+      return POLL_MS;
     }
   }
 

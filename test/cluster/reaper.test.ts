@@ -167,4 +167,20 @@ describe.each(testDatabaseKinds())('the reaper on %s', (kind) => {
     expect(run.error).toBe('still queued after queueTimeout (1h): it waited behind a running run of the job');
     await sql(`DELETE FROM cw_runs WHERE id = $1`, [blocker]);
   });
+
+  it('spends one read, no transaction, on a pass that finds no run of a dead node to reap', async () => {
+    const database = daemon.daemon.app.get(Database);
+    const reaper = daemon.daemon.app.get(ReaperService);
+    await waitFor(async () => (await sql(`SELECT 1 FROM cw_runs r JOIN cw_nodes n ON n.id = r.node_id
+      WHERE r.status = 'running' AND (n.stopped_at IS NOT NULL OR n.heartbeat_at < now() - interval '1 second')`)).length === 0, 10_000, 'no run of a dead node left');
+    // Reaping starts nodeTimeout (1 s) after the node's first heartbeat: run alone, this test must wait for it.
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    const statements: string[] = [];
+    database.dataSource.subscribers.push({ beforeQuery: (event) => void statements.push(event.query) });
+    // Two passes of our own, and whatever the reaper's own timer (200 ms) runs meanwhile.
+    await reaper.tick();
+    await reaper.tick();
+    expect(statements.filter((query) => /^(START TRANSACTION|BEGIN)/i.test(query.trim()))).toEqual([]);
+    expect(statements.filter((query) => query.includes('EXISTS (SELECT 1 FROM cw_runs r JOIN cw_nodes n')).length).toBeGreaterThanOrEqual(1);
+  });
 });
