@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildChildEnv } from './child-env.js';
 import { OutputCapture } from './output-capture.js';
+import { processExists } from '../../test/support/processes.js';
 import { killProcessGroup, processGroupAlive } from './process-group.js';
 import { PIPE_CLOSE_WAIT_MS, ProcessRunner, type RunSpec } from './process-runner.js';
 import { DirectSpawner, ForkedSpawner } from './spawner.js';
@@ -30,14 +31,7 @@ async function waitFor(what: string, check: () => boolean, timeoutMs = 10_000): 
   }
 }
 
-function processGone(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ESRCH';
-  }
-}
+const processGone = (pid: number): boolean => !processExists(pid);
 
 let tmp: string;
 let pidFiles = 0;

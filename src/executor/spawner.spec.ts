@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { OutputCapture } from './output-capture.js';
 import { PIPE_CLOSE_WAIT_MS, ProcessRunner, type RunSpec } from './process-runner.js';
+import { processExists } from '../../test/support/processes.js';
 import { ForkedSpawner } from './spawner.js';
 
 // What ProcessRunner does with either spawner is in process-runner.spec.ts; here, what is the
@@ -19,18 +20,9 @@ function parentOf(pid: number): number {
   return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 async function waitUntilGone(pid: number): Promise<void> {
   const deadline = Date.now() + 10_000;
-  while (alive(pid)) {
+  while (processExists(pid)) {
     if (Date.now() > deadline) throw new Error(`process ${pid} still there after 10 s`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
@@ -105,7 +97,7 @@ describe('ForkedSpawner', () => {
     const own = new ForkedSpawner();
     own.onModuleInit();
     const helper = own.helperPid!;
-    expect(alive(helper)).toBe(true);
+    expect(processExists(helper)).toBe(true);
 
     own.onApplicationShutdown();
     await waitUntilGone(helper);

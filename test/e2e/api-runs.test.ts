@@ -3,20 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { api, createTestStore, FIXTURES, startTestDaemon, token, waitFor, type TestDaemon, type TestStore } from '../support/daemon.js';
 import { testDatabaseKinds } from '../support/databases.js';
+import { processExists } from '../support/processes.js';
 import { collectEvents } from '../support/sse.js';
 
 const admin = token('ops', ['admin']);
 const alice = token('alice', ['user']);
 const bob = token('bob', ['user']);
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe.each(testDatabaseKinds())('the run API on %s', (kind) => {
   let store: TestStore;
@@ -141,12 +134,12 @@ jobs:
     const run = await trigger('parent');
     await started(run.id);
     const grandchild = Number((await readFile(join(scratch, 'grandchild.pid'), 'utf8')).trim());
-    expect(alive(grandchild)).toBe(true);
+    expect(processExists(grandchild)).toBe(true);
     const cancel = await call('POST', `/api/cron/runs/${run.id}/cancel`, alice);
     expect(cancel).toMatchObject({ status: 202, body: { status: 'running', cancelRequestedBy: 'alice' } });
     const done = await finished(run.id);
     expect(done).toMatchObject({ status: 'cancelled', cancelRequestedBy: 'alice', signal: 'SIGTERM' });
-    await waitFor(async () => !alive(grandchild), 5_000, `grandchild ${grandchild} to be gone`);
+    await waitFor(async () => !processExists(grandchild), 5_000, `grandchild ${grandchild} to be gone`);
   });
 
   it('kills a cancelled run that ignores SIGTERM with SIGKILL after killGrace', async () => {
