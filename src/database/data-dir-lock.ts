@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { link, mkdir, readFile, readlink, rename, rmdir, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isRunning } from '../executor/process-identity.js';
 
 /** What the lock file says about the process holding the data directory. */
 export interface LockHolder {
@@ -120,8 +120,8 @@ async function judge(holder: LockHolder | null, path: string, host: string): Pro
     return age > FOREIGN_STALE_MS ? 'stale' : 'wait';
   }
   // Our own pid in a lock we do not hold is a recycled pid (a restarted container is pid 1 again).
-  if (holder.pid !== process.pid && isAlive(holder.pid)) return 'held';
-  return holder.sidecarPid !== undefined && isAlive(holder.sidecarPid) ? 'wait' : 'stale';
+  if (holder.pid !== process.pid && isRunning(holder.pid)) return 'held';
+  return holder.sidecarPid !== undefined && isRunning(holder.sidecarPid) ? 'wait' : 'stale';
 }
 
 /** Deletes the lock file only if it still has `expected` content, one process at a time. */
@@ -159,25 +159,6 @@ function inUse(dataDir: string, path: string, holder: LockHolder | null, ownHost
     `The data directory ${dataDir} is in use by another cronwarden process (${who}). ` +
       `Stop that process, or delete ${path} if you are sure none is running.`,
   );
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    return errorCode(error) === 'EPERM';
-  }
-  return !isZombie(pid);
-}
-
-// A process killed with -9 answers kill(pid, 0) until its parent reaps it; Linux shows it as state Z.
-function isZombie(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return /^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
-  } catch {
-    return false;
-  }
 }
 
 async function hostIdentity(): Promise<string> {

@@ -31,14 +31,33 @@ export function isSameProcess(pid: number, token: string | null): boolean {
   return processStartToken(pid) === token;
 }
 
-/** Field 22 (starttime) of /proc/<pid>/stat; the command name before it may hold spaces and ')'. */
-function startTicks(pid: number): string | null {
-  let text: string;
+/**
+ * Whether `pid` is a running process. A process that has exited answers kill(pid, 0) until its
+ * parent reaps it (an init may reap late); Linux shows it as state Z, and it counts as ended.
+ * EPERM: it runs, but is not ours.
+ */
+export function isRunning(pid: number): boolean {
   try {
-    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    process.kill(pid, 0);
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  const state = statFields(pid)?.[0];
+  return state !== 'Z' && state !== 'X';
+}
+
+/** Field 22 (starttime) of /proc/<pid>/stat. */
+function startTicks(pid: number): string | null {
+  // The fields start at field 3, so field 22 is index 19.
+  return statFields(pid)?.[19] || null;
+}
+
+/** The fields of /proc/<pid>/stat after the command name (which may hold spaces and ')'), from field 3 (state) on; null when unreadable. */
+function statFields(pid: number): string[] | null {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return text.slice(text.lastIndexOf(')') + 2).split(' ');
   } catch {
     return null;
   }
-  // What follows the name starts at field 3, so field 22 is index 19.
-  return text.slice(text.lastIndexOf(')') + 2).split(' ')[19] || null;
 }

@@ -1,10 +1,10 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { killProcessGroup } from './process-group.js';
+import { isRunning } from './process-identity.js';
 
 /** A command to start: program and argv, in its own process group, stdin closed, stdout and stderr piped. */
 export interface SpawnRequest {
@@ -199,23 +199,6 @@ export class ForkedSpawner extends Spawner implements OnModuleInit, OnApplicatio
   }
 }
 
-/** Whether `pid` still runs: a zombie has ended, whoever reaps it (an init that reaps late, here). */
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Field 3, the state, follows the command name, which may hold spaces and ')'.
-    return !['Z', 'X'].includes(stat.charAt(stat.lastIndexOf(')') + 2));
-  } catch {
-    // Gone meanwhile, or no /proc: the signal said it was there.
-    return existsSync('/proc/self/stat') ? false : true;
-  }
-}
-
 async function waitUntilGone(pid: number): Promise<void> {
-  while (running(pid)) await new Promise((resolve) => setTimeout(resolve, ORPHAN_POLL_MS));
+  while (isRunning(pid)) await new Promise((resolve) => setTimeout(resolve, ORPHAN_POLL_MS));
 }
