@@ -63,10 +63,13 @@ describe.each(testDatabaseKinds())('scheduling on %s', (kind) => {
     expect(new Set(instants).size).toBe(instants.length);
     for (const instant of instants) expect(instant % 1000).toBe(0);
     for (let i = 1; i < instants.length; i++) expect(instants[i] - instants[i - 1]).toBe(1000);
-    for (const run of runs) {
-      expect(run.trigger).toBe('schedule');
-      expect(Date.parse(run.queuedAt) - Date.parse(run.scheduledFor)).toBeLessThan(500);
-    }
+    for (const run of runs) expect(run.trigger).toBe('schedule');
+    // Each instant is recorded by its own tick, not swept up by a later one. The median, not the
+    // worst: one commit stalled behind a loaded CI disk must not fail it; a scheduler that fires in
+    // batches (every sync, say) is late by a second or more on most instants and does. The p99
+    // figures are `npm run bench`'s.
+    const lateness = runs.map((run) => Date.parse(run.queuedAt) - Date.parse(run.scheduledFor)).sort((a, b) => a - b);
+    expect(lateness[Math.floor(lateness.length / 2)]).toBeLessThan(300);
   });
 
   it('stops firing a paused job and starts again on resume', async () => {
