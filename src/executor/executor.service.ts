@@ -10,11 +10,19 @@ import { RunRecorder } from './run-recorder.js';
 interface ActiveRun {
   controller: AbortController;
   done: Promise<void>;
+  /** Its process has ended; what is left is recording the run, which holds no slot. */
+  processEnded: boolean;
 }
 
 /**
  * Claims queued runs up to `maxConcurrentRuns` and runs each as a supervised child process. Wakes
  * on a signal (a run queued, a slot freed) and polls as a fallback for lost signals.
+ *
+ * A slot is a process: it is free again as soon as the process has ended, while its output and
+ * outcome are still being written, so that the next run does not wait for those round trips. Runs
+ * being recorded are bounded too (another `maxConcurrentRuns`), so a slow database cannot make
+ * them pile up. Jobs that start one run at a time still wait for the recorded end: the claim
+ * reads the database's `running`.
  */
 @Injectable()
 export class ExecutorService {
@@ -110,11 +118,19 @@ export class ExecutorService {
     return this.claiming;
   }
 
+  /** Runs that may be claimed now: a process each, within the bound on runs still being recorded. */
+  private freeSlots(): number {
+    const max = this.config.daemon.maxConcurrentRuns;
+    let live = 0;
+    for (const run of this.active.values()) if (!run.processEnded) live++;
+    return Math.min(max - live, 2 * max - this.active.size);
+  }
+
   private async claimLoop(): Promise<void> {
     try {
       do {
         this.claimAgain = false;
-        const free = this.config.daemon.maxConcurrentRuns - this.active.size;
+        const free = this.freeSlots();
         if (!this.accepting || free <= 0) break;
         const claimed = await this.runs.claimQueued(this.node.id, free);
         if (claimed.length > 0) this.notifier.publish('run.changed', { jobIds: [...new Set(claimed.map((run) => run.jobId))] });
@@ -128,14 +144,19 @@ export class ExecutorService {
 
   private launch(run: ClaimedRun): void {
     const controller = new AbortController();
+    const processEnded = () => {
+      const active = this.active.get(run.id);
+      if (active) active.processEnded = true;
+      void this.pump();
+    };
     const done = this.recorder
-      .execute(run, controller.signal)
+      .execute(run, controller.signal, processEnded)
       .catch((error: Error) => this.logger.error(`run ${run.id} of job ${run.jobId} could not be recorded: ${error.message}`))
       .finally(() => {
         this.active.delete(run.id);
         void this.pump();
       });
-    this.active.set(run.id, { controller, done });
+    this.active.set(run.id, { controller, done, processEnded: false });
   }
 }
 

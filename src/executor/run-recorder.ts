@@ -47,14 +47,15 @@ export class RunRecorder {
     return entries.map(() => undefined);
   });
 
-  async execute(run: ClaimedRun, signal: AbortSignal): Promise<void> {
+  /** `processEnded` is called once the child has exited (or could not start), before its output and outcome are written. */
+  async execute(run: ClaimedRun, signal: AbortSignal, processEnded: () => void = () => undefined): Promise<void> {
     const pipeline = this.config.pipelines.get(run.pipeline);
     if (!pipeline) {
       await this.record(run, emptyFinish('failed', `pipeline "${run.pipeline}" is not defined in ${this.config.file}`));
       return;
     }
     this.logger.log({ message: `run started: job ${run.jobId}, run ${run.id}, trigger ${run.trigger}`, jobId: run.jobId, runId: run.id, trigger: run.trigger, attempt: run.attempt });
-    const { result, capture, usage, spawned } = await this.runAndStore(run, pipeline, signal);
+    const { result, capture, usage, spawned } = await this.runAndStore(run, pipeline, signal, processEnded);
     const outcome = runOutcome(result, pipeline.timeoutMs, pipeline.killGraceMs, signal.aborted ? String(signal.reason ?? 'cancelled') : null);
     await this.record(run, {
       ...outcome,
@@ -75,7 +76,7 @@ export class RunRecorder {
    * Runs the child while its output is flushed to the database; readers on this node read it from
    * memory until all of it is stored.
    */
-  private async runAndStore(run: ClaimedRun, pipeline: PipelineConfig, signal: AbortSignal) {
+  private async runAndStore(run: ClaimedRun, pipeline: PipelineConfig, signal: AbortSignal, processEnded: () => void) {
     const capture = new OutputCapture(pipeline.maxOutputBytes);
     const flusher = new OutputFlusher(run.id, capture, this.output, this.clock);
     const stopServing = this.live.add(run.id, capture);
@@ -95,8 +96,10 @@ export class RunRecorder {
         },
       });
       clearInterval(timer);
+      const usage = stopSampling?.() ?? {};
+      processEnded();
       await retrying(() => flusher.flush(true));
-      return { result, capture, usage: stopSampling?.() ?? {}, spawned };
+      return { result, capture, usage, spawned };
     } finally {
       clearInterval(timer);
       // Before the finish is recorded: a reader that sees the run ended reads the table, complete by then.
