@@ -2,7 +2,7 @@ import { fork, spawn, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { killProcessGroup } from './process-group.js';
 import { isRunning } from './process-identity.js';
 
@@ -69,6 +69,7 @@ type SpawnerMessage =
   | { type: 'error'; id: number; code: string | null; message: string };
 
 interface Pending {
+  helper: ChildProcess;
   resolve: (child: SpawnedChild) => void;
   reject: (error: Error) => void;
   pid: number | null;
@@ -77,37 +78,59 @@ interface Pending {
   exit: (exit: SpawnExit) => void;
 }
 
+/** Run slots per spawner process (see spawnerProcessesFor). */
+const SLOTS_PER_SPAWNER = 4;
+/** Spawner processes at most, whatever maxConcurrentRuns is. */
+const MAX_SPAWNERS = 4;
+
 /**
- * Starts commands from a small helper process (spawner-process.mjs), forked once and again if it
- * dies. Node's spawn() forks the caller, which costs in proportion to the caller's memory and
- * blocks its event loop: from the daemon it took 9.5–13.5 ms against 6.1 ms from a bare Node
- * process on the benchmark machine, and was half the daemon's CPU under load. The helper hands
- * back the pid and both pipes unread, then each exit status; the daemon signals process groups
- * itself, as before.
- *
- * If the helper dies, commands it was starting fail with a clear error, and commands already
- * running keep running (their pipes are ours) but their exit status is lost: each ends, once its
- * process is gone, with `lost` set.
+ * How many spawner processes serve `maxConcurrentRuns` slots: one per four, at most four. Node
+ * hands over one pipe per IPC message and sends nothing more on that channel until the daemon has
+ * acknowledged it, so each run costs a helper two round trips through the daemon's event loop,
+ * and the exit statuses of other runs wait behind them. With eight runs at once behind one channel
+ * a run waited 40–57 ms (p50) for its pipes while the API was busy; helpers side by side share that
+ * wait out.
  */
-@Injectable()
+export function spawnerProcessesFor(maxConcurrentRuns: number): number {
+  return Math.min(Math.max(Math.ceil(maxConcurrentRuns / SLOTS_PER_SPAWNER), 1), MAX_SPAWNERS);
+}
+
+/**
+ * Starts commands from small helper processes (spawner-process.mjs), forked at start and again if
+ * one dies; each command goes to the helper with the fewest in hand. Node's spawn() forks the
+ * caller, which costs in proportion to the caller's memory and blocks its event loop: from the
+ * daemon it took 9.5–13.5 ms against 6.1 ms from a bare Node process on the benchmark machine, and
+ * was half the daemon's CPU under load. A helper hands back the pid and both pipes unread, then
+ * each exit status; the daemon signals process groups itself, as before.
+ *
+ * If a helper dies, commands it was starting fail with a clear error, and commands already running
+ * keep running (their pipes are ours) but their exit status is lost: each ends, once its process
+ * is gone, with `lost` set.
+ */
 export class ForkedSpawner extends Spawner implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('Spawner');
-  private helper: ChildProcess | null = null;
+  private readonly helpers: Array<ChildProcess | null>;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
 
-  /** The helper's pid while it runs (for operators and tests). */
-  get helperPid(): number | null {
-    return this.helper?.pid ?? null;
+  /** @param processes how many helper processes share the commands (spawnerProcessesFor). */
+  constructor(processes = 1) {
+    super();
+    this.helpers = Array.from({ length: processes }, () => null);
+  }
+
+  /** The helpers' pids, those running (for operators and tests). */
+  get helperPids(): number[] {
+    return this.helpers.flatMap((helper) => (helper?.pid === undefined ? [] : [helper.pid]));
   }
 
   spawn(request: SpawnRequest): Promise<SpawnedChild> {
-    const helper = this.helper?.connected ? this.helper : this.startHelper();
+    const helper = this.leastBusyHelper();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       let exit!: (exit: SpawnExit) => void;
       const exited = new Promise<SpawnExit>((done) => (exit = done));
-      this.pending.set(id, { resolve, reject, pid: null, pipes: {}, exited, exit });
+      this.pending.set(id, { helper, resolve, reject, pid: null, pipes: {}, exited, exit });
       this.keepAlive();
       helper.send({ type: 'spawn', id, ...request }, (error) => {
         if (error) this.fail(id, new Error(`could not ask the spawner process to start the command: ${error.message}`));
@@ -115,17 +138,30 @@ export class ForkedSpawner extends Spawner implements OnModuleInit, OnApplicatio
     });
   }
 
-  /** At start, so that the first run does not wait for the helper to boot. */
+  /** At start, so that the first runs do not wait for the helpers to boot. */
   onModuleInit(): void {
-    this.helper ??= this.startHelper();
+    this.helpers.forEach((helper, slot) => (this.helpers[slot] = helper ?? this.startHelper(slot)));
   }
 
   onApplicationShutdown(): void {
-    // Runs have ended by now (ExecutorService.shutdown); the helper exits when its channel closes.
-    if (this.helper?.connected) this.helper.disconnect();
+    // Runs have ended by now (ExecutorService.shutdown); a helper exits when its channel closes.
+    for (const helper of this.helpers) if (helper?.connected) helper.disconnect();
   }
 
-  private startHelper(): ChildProcess {
+  /** The connected helper with the fewest commands in hand; one that is missing or died is started (again). */
+  private leastBusyHelper(): ChildProcess {
+    const inHand = new Map<ChildProcess, number>();
+    for (const { helper } of this.pending.values()) inHand.set(helper, (inHand.get(helper) ?? 0) + 1);
+    let best: { helper: ChildProcess; count: number } | null = null;
+    for (const [slot, helper] of this.helpers.entries()) {
+      const live = helper?.connected ? helper : this.startHelper(slot);
+      const count = inHand.get(live) ?? 0;
+      if (best === null || count < best.count) best = { helper: live, count };
+    }
+    return best!.helper;
+  }
+
+  private startHelper(slot: number): ChildProcess {
     const execArgv = process.execArgv.filter((arg) => !/^--(inspect|debug)/.test(arg));
     const helper = fork(SPAWNER_SCRIPT, [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     helper.on('message', (message: SpawnerMessage, handle?: Socket) => this.receive(message, handle));
@@ -133,7 +169,7 @@ export class ForkedSpawner extends Spawner implements OnModuleInit, OnApplicatio
     helper.once('exit', (code, signal) => this.helperExited(helper, code, signal));
     // Only the channel, and only while commands are in hand, keeps the event loop alive (keepAlive).
     helper.unref();
-    this.helper = helper;
+    this.helpers[slot] = helper;
     return helper;
   }
 
@@ -171,11 +207,13 @@ export class ForkedSpawner extends Spawner implements OnModuleInit, OnApplicatio
   }
 
   private helperExited(helper: ChildProcess, code: number | null, signal: string | null): void {
-    if (this.helper === helper) this.helper = null;
-    if (this.pending.size === 0) return;
+    const slot = this.helpers.indexOf(helper);
+    if (slot >= 0) this.helpers[slot] = null;
+    const inHand = [...this.pending].filter(([, pending]) => pending.helper === helper);
+    if (inHand.length === 0) return;
     const how = signal ? `signal ${signal}` : `code ${code}`;
-    this.logger.error(`the spawner process exited (${how}) with ${this.pending.size} command(s) in hand; it is started again for the next one`);
-    for (const [id, pending] of this.pending) {
+    this.logger.error(`the spawner process exited (${how}) with ${inHand.length} command(s) in hand; it is started again for the next one`);
+    for (const [id, pending] of inHand) {
       const { stdout, stderr } = pending.pipes;
       if (pending.pid !== null && stdout && stderr) {
         // Running, and its pipes are ours: it goes on, but nobody is left to tell us how it ends.
@@ -190,12 +228,14 @@ export class ForkedSpawner extends Spawner implements OnModuleInit, OnApplicatio
     this.keepAlive();
   }
 
-  /** The channel keeps the event loop alive only while commands are in hand, so a closed app can exit. */
+  /** A helper's channel keeps the event loop alive only while it has commands in hand, so a closed app can exit. */
   private keepAlive(): void {
-    const channel = this.helper?.channel;
-    if (!channel) return;
-    if (this.pending.size > 0) channel.ref();
-    else channel.unref();
+    const busy = new Set([...this.pending.values()].map((pending) => pending.helper));
+    for (const helper of this.helpers) {
+      if (!helper?.channel) continue;
+      if (busy.has(helper)) helper.channel.ref();
+      else helper.channel.unref();
+    }
   }
 }
 
