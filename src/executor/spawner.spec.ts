@@ -89,6 +89,23 @@ describe('ForkedSpawner', () => {
     expect((await runner.run(shell('exit 4'))).exitCode).toBe(4);
   });
 
+  it('gives no more commands to a helper whose channel failed, though its exit is not seen yet', async () => {
+    const own = new ForkedSpawner();
+    own.onModuleInit();
+    const [dead] = own.helperPids;
+    process.kill(dead, 'SIGKILL');
+    // Until the event loop turns, the helper still looks connected: block it until the helper is a zombie.
+    while (!readFileSync(`/proc/${dead}/stat`, 'utf8').includes(') Z ')) { /* wait */ }
+    const request = { program: '/bin/sh', args: ['-c', 'exit 9'], cwd: fixtures, env: {} };
+    // The write fails at once (EPIPE); its callback and the awaits below run before the loop sees the exit.
+    await expect(own.spawn(request)).rejects.toThrow(/could not ask the spawner process to start the command/);
+    const next = await own.spawn(request);
+
+    expect(await next.exited).toEqual({ code: 9, signal: null });
+    expect(own.helperPids).not.toContain(dead);
+    own.onApplicationShutdown();
+  });
+
   it('reports a program that cannot be started with the system error code', async () => {
     await expect(spawner.spawn({ program: 'cronwarden-no-such-program', args: [], cwd: fixtures, env: {} })).rejects.toMatchObject({ code: 'ENOENT' });
   });

@@ -133,7 +133,9 @@ export class ForkedSpawner extends Spawner implements OnModuleInit, OnApplicatio
       this.pending.set(id, { helper, resolve, reject, pid: null, pipes: {}, exited, exit });
       this.keepAlive();
       helper.send({ type: 'spawn', id, ...request }, (error) => {
-        if (error) this.fail(id, new Error(`could not ask the spawner process to start the command: ${error.message}`));
+        if (!error) return;
+        this.fail(id, new Error(`could not ask the spawner process to start the command: ${error.message}`));
+        this.retire(helper);
       });
     });
   }
@@ -196,6 +198,16 @@ export class ForkedSpawner extends Spawner implements OnModuleInit, OnApplicatio
       pending.exit({ code: message.code, signal: message.signal });
     }
     this.keepAlive();
+  }
+
+  /**
+   * A helper whose channel failed (EPIPE: it died, and its exit is not yet seen here) gets no more
+   * commands: the next one starts a new helper rather than failing the same way.
+   */
+  private retire(helper: ChildProcess): void {
+    const slot = this.helpers.indexOf(helper);
+    if (slot >= 0) this.helpers[slot] = null;
+    if (helper.connected) helper.disconnect();
   }
 
   private fail(id: number, error: Error): void {
