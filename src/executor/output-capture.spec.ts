@@ -159,6 +159,36 @@ describe('OutputCapture', () => {
     expect(output.droppedBytes).toBe(1024 ** 3 - maxBytes);
     expect(Math.max(peak, output.retainedBytes)).toBeLessThanOrEqual(2 * maxBytes + MAX_CHUNK_BYTES);
   });
+
+  it('copies what it keeps, so the caller may reuse its buffer for the next read', () => {
+    const output = new OutputCapture(4 * MAX_CHUNK_BYTES);
+    const read = Buffer.alloc(MAX_CHUNK_BYTES);
+    for (const fill of ['a', 'b', 'c', 'd', 'e', 'f']) output.copy('stdout', read.fill(fill));
+    read.fill('z');
+
+    expect(output.chunks().map((chunk) => [chunk.data.length, chunk.data.toString('latin1', 0, 1), chunk.data.every((byte) => byte === chunk.data[0])])).toEqual(
+      ['a', 'b', 'e', 'f'].map((fill) => [MAX_CHUNK_BYTES, fill, true]),
+    );
+  });
+
+  it('runs a flood past the cap through the buffers of tail chunks dropped unseen, allocating none per write', () => {
+    const maxBytes = 1024 * 1024;
+    const output = new OutputCapture(maxBytes);
+    // Reads as a pipe hands them out: mostly full, some short, so chunks are merged and split.
+    const sizes = [MAX_CHUNK_BYTES, 48 * 1024, 4 * 1024, MAX_CHUNK_BYTES];
+    const read = Buffer.alloc(MAX_CHUNK_BYTES, 'y');
+    const before = process.memoryUsage().arrayBuffers;
+    let peak = 0;
+    for (let i = 0, written = 0; written < 1024 ** 3; i++) {
+      const size = sizes[i % sizes.length];
+      output.copy('stdout', read.subarray(0, size));
+      written += size;
+      if (i % 64 === 0) peak = Math.max(peak, process.memoryUsage().arrayBuffers - before);
+    }
+
+    expect(output.storedBytes).toBe(maxBytes);
+    expect(peak).toBeLessThanOrEqual(2 * maxBytes + MAX_CHUNK_BYTES);
+  });
 });
 
 interface Write {
