@@ -212,6 +212,15 @@ const bigWrite = fc.record({
 
 /** Writes `writes` to a capture of `maxBytes`, draining as told, and checks what it stores against what was written. */
 function checkCapture(maxBytes: number, writes: Write[]): void {
+  checkWrites(maxBytes, writes, false);
+}
+
+/** checkCapture with each write through copy() from one buffer overwritten afterwards, as a pipe's reads are. */
+function checkCopiedCapture(maxBytes: number, writes: Write[]): void {
+  checkWrites(maxBytes, writes, true);
+}
+
+function checkWrites(maxBytes: number, writes: Write[], reusedBuffer: boolean): void {
   const output = new OutputCapture(maxBytes);
   const drainedHead: OutputChunk[] = [];
   const snapshots: Array<{ chunk: OutputChunk; copy: Buffer }> = [];
@@ -221,8 +230,14 @@ function checkCapture(maxBytes: number, writes: Write[]): void {
     if (drain.tail) tail = drain.tail;
     for (const chunk of [...drain.head, ...(drain.tail ?? [])]) snapshots.push({ chunk, copy: Buffer.from(chunk.data) });
   };
+  const read = Buffer.alloc(2 * MAX_CHUNK_BYTES);
   for (const write of writes) {
-    output.write(write.stream, write.data);
+    if (reusedBuffer) {
+      output.copy(write.stream, read.subarray(0, write.data.copy(read)));
+      read.fill(0xee);
+    } else {
+      output.write(write.stream, write.data);
+    }
     if (write.drainAfter) keep(output.drain());
   }
   keep(output.drain());
@@ -269,6 +284,13 @@ describe('OutputCapture under random writes', () => {
   it('does the same when large writes are kept as they are among small ones', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 6 * MAX_CHUNK_BYTES }), fc.array(fc.oneof(smallWrite, bigWrite), { maxLength: 24 }), checkCapture),
+      { numRuns: 100 },
+    );
+  });
+
+  it('does the same through copy() from one reused buffer, the buffers of dropped chunks written again', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 6 * MAX_CHUNK_BYTES }), fc.array(fc.oneof(smallWrite, bigWrite), { maxLength: 24 }), checkCopiedCapture),
       { numRuns: 100 },
     );
   });
