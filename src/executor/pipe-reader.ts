@@ -4,6 +4,12 @@ import type { Readable } from 'node:stream';
 /** Node's biggest read from a pipe (its suggested size), and a Linux pipe's default capacity. */
 export const PIPE_READ_BYTES = 64 * 1024;
 
+/**
+ * The one buffer every pipe is read into. Node reads one pipe at a time and hands each read to its
+ * callback at once, which uses it before returning, so no read can land in it while another is used.
+ */
+let readBuffer: Buffer | undefined;
+
 /** The parts of a net.Socket over a libuv stream that Node keeps private; see readPipe. */
 interface SocketInternals {
   _handle: { useUserBuffer?: unknown } | null;
@@ -12,8 +18,8 @@ interface SocketInternals {
 
 /**
  * Reads `pipe` to its end, handing each read to `onRead` as a view of one buffer that the next
- * read reuses: valid only during the call. Returns the stream to watch for 'close' and to
- * destroy, which may be a new Socket over the pipe's handle rather than `pipe`.
+ * read, of this pipe or another, reuses: valid only during the call. Returns the stream to watch
+ * for 'close' and to destroy, which may be a new Socket over the pipe's handle rather than `pipe`.
  *
  * A Socket's 'data' costs a fresh 64 KiB buffer per read: a child writing 1 GiB past its cap had
  * the daemon allocate, page in and collect 1 GiB to keep 10 MiB of it. Node reads into a buffer of
@@ -35,7 +41,7 @@ export function readPipe(pipe: Readable, onRead: (data: Buffer) => void): Readab
     pipe.on('data', onRead);
     return pipe;
   }
-  const buffer = Buffer.allocUnsafe(PIPE_READ_BYTES);
+  const buffer = (readBuffer ??= Buffer.allocUnsafe(PIPE_READ_BYTES));
   const reader = new Socket({
     handle: internals._handle,
     readable: true,

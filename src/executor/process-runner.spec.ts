@@ -213,7 +213,7 @@ describe.each([
 
       expect(result).toMatchObject({ exitCode: 0, outputBytes: 256 * 1024 * 1024, outputTruncated: true });
       expect(output.storedBytes).toBe(maxBytes);
-      // The capture's own buffers and one read buffer per pipe, not the 64 KiB of every read.
+      // The capture's own buffers and the read buffer, not the 64 KiB of every read.
       expect(peak).toBeLessThanOrEqual(2 * maxBytes + 4 * PIPE_READ_BYTES);
     });
 
