@@ -34,6 +34,16 @@ describe('readPipe', () => {
     expect(lines.every((line, i) => line === String(i + 1))).toBe(true);
   });
 
+  it('reads many pipes at once, each one\'s bytes its own although they share the read buffer', async () => {
+    const children = ['a', 'b', 'c', 'd'].map((letter) => spawn('/bin/sh', ['-c', `yes ${letter} | head -c 4000000`], { stdio: ['ignore', 'pipe', 'ignore'] }));
+    const outputs = await Promise.all(children.map((child) => readAll(child.stdout)));
+
+    outputs.forEach((output, i) => {
+      expect(output.length).toBe(4_000_000);
+      expect(output.toString()).toBe(`${'abcd'[i]}\n`.repeat(2_000_000));
+    });
+  });
+
   it('hands over what the pipe read before it was taken, and ends with it when its end was read too', async () => {
     const child = await spawner.spawn({ program: '/bin/sh', args: ['-c', 'head -c 1000 /dev/zero'], cwd: '/', env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
     await child.exited;
