@@ -171,6 +171,16 @@ describe('OutputCapture', () => {
     );
   });
 
+  it('copies a big write into a chunk of its own, as a pipe read comes, rather than growing the last chunk by it', () => {
+    const output = new OutputCapture(1024 * 1024);
+    const read = Buffer.alloc(MAX_CHUNK_BYTES, 'r');
+    output.copy('stdout', Buffer.from('small\n'));
+    output.copy('stdout', read.subarray(0, ADOPT_MIN_BYTES));
+    output.copy('stdout', read.subarray(0, 4));
+
+    expect(output.chunks().map((chunk) => chunk.data.length)).toEqual([6, ADOPT_MIN_BYTES + 4]);
+  });
+
   it('runs a flood past the cap through the buffers of tail chunks dropped unseen, allocating none per write', () => {
     const maxBytes = 1024 * 1024;
     const output = new OutputCapture(maxBytes);

@@ -47,7 +47,7 @@ class Segment {
   /** Whether anyone but us may hold its buffer: views were handed out, or the buffer was adopted. */
   private shared = false;
 
-  /** Over `spare` when given (a full buffer of a dropped segment, see `release`), else a new buffer of `capacity`. */
+  /** Over `spare` when given (the buffer of a dropped segment, see `release`), else a new buffer of `capacity`. */
   constructor(
     readonly seq: number,
     readonly stream: OutputStream,
@@ -63,6 +63,13 @@ class Segment {
     segment.buf = data;
     segment.end = data.length;
     segment.shared = true;
+    return segment;
+  }
+
+  /** A segment holding a copy of `data`, in `spare` when given. */
+  static copyOf(seq: number, stream: OutputStream, data: Buffer, spare?: Buffer): Segment {
+    const segment = new Segment(seq, stream, data.length, spare);
+    segment.append(data);
     return segment;
   }
 
@@ -99,9 +106,9 @@ class Segment {
     return { seq: this.seq, stream: this.stream, data: this.buf.subarray(this.start, this.end) };
   }
 
-  /** Its buffer, for a new segment to write into, once this one is dropped: only a full one that no one else may hold. */
+  /** Its buffer, for a new segment to write into, once this one is dropped: only a big one that no one else may hold. */
   release(): Buffer | null {
-    return this.shared || this.buf.length !== MAX_CHUNK_BYTES ? null : this.buf;
+    return this.shared || this.buf.length < ADOPT_MIN_BYTES ? null : this.buf;
   }
 }
 
@@ -124,7 +131,7 @@ export class OutputCapture {
   private headDrained = 0;
   private tailChanged = false;
   /**
-   * Full buffers of tail segments dropped unseen, written into by the next new segments: a flood
+   * Big buffers of tail segments dropped unseen, written into by the next new segments: a flood
    * past the cap then runs through the same few buffers instead of allocating one per read.
    */
   private readonly spares: Buffer[] = [];
@@ -153,7 +160,8 @@ export class OutputCapture {
 
   /** Bytes of buffers held, spare capacity included: stays within about 2 × maxBytes + 64 KiB. */
   get retainedBytes(): number {
-    return [...this.head, ...this.tail].reduce((sum, segment) => sum + segment.capacity, this.spares.length * MAX_CHUNK_BYTES);
+    const spareBytes = this.spares.reduce((sum, spare) => sum + spare.length, 0);
+    return [...this.head, ...this.tail].reduce((sum, segment) => sum + segment.capacity, spareBytes);
   }
 
   /** Tells `listener` of every write as it happens (for live viewers); returns the unsubscribe function. A listener that throws is removed. */
@@ -239,23 +247,38 @@ export class OutputCapture {
 
   /** Appends to `segments`, merging into the last one when it is open (index ≥ firstOpen) and of the same stream. */
   private appendTo(segments: Segment[], firstOpen: number, stream: OutputStream, data: Buffer, adoptable: boolean): void {
-    if (adoptable && data.length >= ADOPT_MIN_BYTES && data.length <= MAX_CHUNK_BYTES && ownsItsMemory(data)) {
-      segments.push(Segment.adopt(this.nextSeq++, stream, data));
-      return;
+    if (data.length >= ADOPT_MIN_BYTES && data.length <= MAX_CHUNK_BYTES) {
+      // A big write (a pipe's read) is a chunk of its own: merged into the last one, it would grow that by a copy.
+      if (!adoptable) return void segments.push(Segment.copyOf(this.nextSeq++, stream, data, this.takeSpare(data.length)));
+      if (ownsItsMemory(data)) return void segments.push(Segment.adopt(this.nextSeq++, stream, data));
     }
     let rest = data;
     while (rest.length > 0) {
       let last = segments.length > firstOpen ? segments[segments.length - 1] : undefined;
       if (!last || last.stream !== stream || last.length >= MAX_CHUNK_BYTES) {
-        last = new Segment(this.nextSeq++, stream, Math.min(rest.length, MAX_CHUNK_BYTES), this.spares.pop());
+        const capacity = Math.min(rest.length, MAX_CHUNK_BYTES);
+        last = new Segment(this.nextSeq++, stream, capacity, this.takeSpare(capacity));
         segments.push(last);
       }
       rest = rest.subarray(last.append(rest));
     }
   }
 
+  /** A spare buffer of at least `bytes`, taken out of the spares, or undefined. */
+  private takeSpare(bytes: number): Buffer | undefined {
+    const i = this.spares.findIndex((spare) => spare.length >= bytes);
+    return i < 0 ? undefined : this.spares.splice(i, 1)[0];
+  }
+
+  /** Keeps `buffer` as a spare; when there are enough, in place of the smallest if it is bigger. */
   private keepSpare(buffer: Buffer | null): void {
-    if (buffer && this.spares.length < MAX_SPARES) this.spares.push(buffer);
+    if (!buffer) return;
+    if (this.spares.length < MAX_SPARES) {
+      this.spares.push(buffer);
+      return;
+    }
+    const smallest = this.spares.reduce((min, spare, i) => (spare.length < this.spares[min].length ? i : min), 0);
+    if (this.spares[smallest].length < buffer.length) this.spares[smallest] = buffer;
   }
 }
 
