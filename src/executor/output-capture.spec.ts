@@ -159,6 +159,46 @@ describe('OutputCapture', () => {
     expect(output.droppedBytes).toBe(1024 ** 3 - maxBytes);
     expect(Math.max(peak, output.retainedBytes)).toBeLessThanOrEqual(2 * maxBytes + MAX_CHUNK_BYTES);
   });
+
+  it('copies what it keeps, so the caller may reuse its buffer for the next read', () => {
+    const output = new OutputCapture(4 * MAX_CHUNK_BYTES);
+    const read = Buffer.alloc(MAX_CHUNK_BYTES);
+    for (const fill of ['a', 'b', 'c', 'd', 'e', 'f']) output.copy('stdout', read.fill(fill));
+    read.fill('z');
+
+    expect(output.chunks().map((chunk) => [chunk.data.length, chunk.data.toString('latin1', 0, 1), chunk.data.every((byte) => byte === chunk.data[0])])).toEqual(
+      ['a', 'b', 'e', 'f'].map((fill) => [MAX_CHUNK_BYTES, fill, true]),
+    );
+  });
+
+  it('copies a big write into a chunk of its own, as a pipe read comes, rather than growing the last chunk by it', () => {
+    const output = new OutputCapture(1024 * 1024);
+    const read = Buffer.alloc(MAX_CHUNK_BYTES, 'r');
+    output.copy('stdout', Buffer.from('small\n'));
+    output.copy('stdout', read.subarray(0, ADOPT_MIN_BYTES));
+    output.copy('stdout', read.subarray(0, 4));
+
+    expect(output.chunks().map((chunk) => chunk.data.length)).toEqual([6, ADOPT_MIN_BYTES + 4]);
+  });
+
+  it('runs a flood past the cap through the buffers of tail chunks dropped unseen, allocating none per write', () => {
+    const maxBytes = 1024 * 1024;
+    const output = new OutputCapture(maxBytes);
+    // Reads as a pipe hands them out: mostly full, some short, so chunks are merged and split.
+    const sizes = [MAX_CHUNK_BYTES, 48 * 1024, 4 * 1024, MAX_CHUNK_BYTES];
+    const read = Buffer.alloc(MAX_CHUNK_BYTES, 'y');
+    const before = process.memoryUsage().arrayBuffers;
+    let peak = 0;
+    for (let i = 0, written = 0; written < 1024 ** 3; i++) {
+      const size = sizes[i % sizes.length];
+      output.copy('stdout', read.subarray(0, size));
+      written += size;
+      if (i % 64 === 0) peak = Math.max(peak, process.memoryUsage().arrayBuffers - before);
+    }
+
+    expect(output.storedBytes).toBe(maxBytes);
+    expect(peak).toBeLessThanOrEqual(2 * maxBytes + MAX_CHUNK_BYTES);
+  });
 });
 
 interface Write {
@@ -182,6 +222,15 @@ const bigWrite = fc.record({
 
 /** Writes `writes` to a capture of `maxBytes`, draining as told, and checks what it stores against what was written. */
 function checkCapture(maxBytes: number, writes: Write[]): void {
+  checkWrites(maxBytes, writes, false);
+}
+
+/** checkCapture with each write through copy() from one buffer overwritten afterwards, as a pipe's reads are. */
+function checkCopiedCapture(maxBytes: number, writes: Write[]): void {
+  checkWrites(maxBytes, writes, true);
+}
+
+function checkWrites(maxBytes: number, writes: Write[], reusedBuffer: boolean): void {
   const output = new OutputCapture(maxBytes);
   const drainedHead: OutputChunk[] = [];
   const snapshots: Array<{ chunk: OutputChunk; copy: Buffer }> = [];
@@ -191,8 +240,14 @@ function checkCapture(maxBytes: number, writes: Write[]): void {
     if (drain.tail) tail = drain.tail;
     for (const chunk of [...drain.head, ...(drain.tail ?? [])]) snapshots.push({ chunk, copy: Buffer.from(chunk.data) });
   };
+  const read = Buffer.alloc(2 * MAX_CHUNK_BYTES);
   for (const write of writes) {
-    output.write(write.stream, write.data);
+    if (reusedBuffer) {
+      output.copy(write.stream, read.subarray(0, write.data.copy(read)));
+      read.fill(0xee);
+    } else {
+      output.write(write.stream, write.data);
+    }
     if (write.drainAfter) keep(output.drain());
   }
   keep(output.drain());
@@ -239,6 +294,13 @@ describe('OutputCapture under random writes', () => {
   it('does the same when large writes are kept as they are among small ones', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 6 * MAX_CHUNK_BYTES }), fc.array(fc.oneof(smallWrite, bigWrite), { maxLength: 24 }), checkCapture),
+      { numRuns: 100 },
+    );
+  });
+
+  it('does the same through copy() from one reused buffer, the buffers of dropped chunks written again', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 6 * MAX_CHUNK_BYTES }), fc.array(fc.oneof(smallWrite, bigWrite), { maxLength: 24 }), checkCopiedCapture),
       { numRuns: 100 },
     );
   });

@@ -17,6 +17,7 @@ export interface OutputDrain {
   totalBytes: number;
 }
 
+/** Told of each write; `data` may be a reused read buffer, valid only during the call (copy what you keep). */
 export type OutputListener = (stream: OutputStream, data: Buffer) => void;
 
 /** A chunk as held in memory: `part`, and `open` while it may still change (the tail, a head chunk not yet drained). */
@@ -32,6 +33,8 @@ export const MAX_CHUNK_BYTES = 64 * 1024;
  * out a fresh buffer per read, and copying every byte cost as much as the rest of the capture.
  */
 export const ADOPT_MIN_BYTES = 16 * 1024;
+/** Dropped tail buffers kept for reuse: a write trims at most a few segments at once. */
+const MAX_SPARES = 4;
 
 /**
  * Bytes of one chunk in a buffer we own. Bytes in [start, end) never change once written, so views
@@ -41,13 +44,17 @@ class Segment {
   private buf: Buffer;
   private start = 0;
   private end = 0;
+  /** Whether anyone but us may hold its buffer: views were handed out, or the buffer was adopted. */
+  private shared = false;
 
+  /** Over `spare` when given (the buffer of a dropped segment, see `release`), else a new buffer of `capacity`. */
   constructor(
     readonly seq: number,
     readonly stream: OutputStream,
     capacity: number,
+    spare?: Buffer,
   ) {
-    this.buf = Buffer.allocUnsafe(capacity);
+    this.buf = spare ?? Buffer.allocUnsafe(capacity);
   }
 
   /** A segment over `data` itself; `append` never writes into it (it grows into a new buffer). */
@@ -55,6 +62,14 @@ class Segment {
     const segment = new Segment(seq, stream, 0);
     segment.buf = data;
     segment.end = data.length;
+    segment.shared = true;
+    return segment;
+  }
+
+  /** A segment holding a copy of `data`, in `spare` when given. */
+  static copyOf(seq: number, stream: OutputStream, data: Buffer, spare?: Buffer): Segment {
+    const segment = new Segment(seq, stream, data.length, spare);
+    segment.append(data);
     return segment;
   }
 
@@ -87,7 +102,13 @@ class Segment {
   }
 
   toChunk(): OutputChunk {
+    this.shared = true;
     return { seq: this.seq, stream: this.stream, data: this.buf.subarray(this.start, this.end) };
+  }
+
+  /** Its buffer, for a new segment to write into, once this one is dropped: only a big one that no one else may hold. */
+  release(): Buffer | null {
+    return this.shared || this.buf.length < ADOPT_MIN_BYTES ? null : this.buf;
   }
 }
 
@@ -109,6 +130,11 @@ export class OutputCapture {
   private nextSeq = 1;
   private headDrained = 0;
   private tailChanged = false;
+  /**
+   * Big buffers of tail segments dropped unseen, written into by the next new segments: a flood
+   * past the cap then runs through the same few buffers instead of allocating one per read.
+   */
+  private readonly spares: Buffer[] = [];
 
   constructor(readonly maxBytes: number) {
     const cap = Math.max(0, Math.floor(maxBytes));
@@ -134,7 +160,8 @@ export class OutputCapture {
 
   /** Bytes of buffers held, spare capacity included: stays within about 2 × maxBytes + 64 KiB. */
   get retainedBytes(): number {
-    return [...this.head, ...this.tail].reduce((sum, segment) => sum + segment.capacity, 0);
+    const spareBytes = this.spares.reduce((sum, spare) => sum + spare.length, 0);
+    return [...this.head, ...this.tail].reduce((sum, segment) => sum + segment.capacity, spareBytes);
   }
 
   /** Tells `listener` of every write as it happens (for live viewers); returns the unsubscribe function. A listener that throws is removed. */
@@ -145,17 +172,26 @@ export class OutputCapture {
 
   /**
    * Records `data` written by the child on `stream`. A large buffer may be kept as it is rather than
-   * copied: the caller hands it over and does not change it afterwards (a pipe's buffers never are).
+   * copied: the caller hands it over and does not change it afterwards (a pipe's 'data' never is).
    */
   write(stream: OutputStream, data: Buffer): void {
+    this.record(stream, data, true);
+  }
+
+  /** Records `data` like `write`, copying the bytes it keeps: the caller may reuse `data` once this returns. */
+  copy(stream: OutputStream, data: Buffer): void {
+    this.record(stream, data, false);
+  }
+
+  private record(stream: OutputStream, data: Buffer, adoptable: boolean): void {
     if (data.length === 0) return;
     this.total += data.length;
     const headTake = Math.min(data.length, this.headBudget - this.headBytes);
     if (headTake > 0) {
-      this.appendTo(this.head, this.headDrained, stream, data.subarray(0, headTake));
+      this.appendTo(this.head, this.headDrained, stream, data.subarray(0, headTake), adoptable);
       this.headBytes += headTake;
     }
-    if (headTake < data.length) this.writeTail(stream, data.subarray(headTake));
+    if (headTake < data.length) this.writeTail(stream, data.subarray(headTake), adoptable);
     for (const listener of this.listeners) {
       try {
         listener(stream, data);
@@ -187,13 +223,13 @@ export class OutputCapture {
     ];
   }
 
-  private writeTail(stream: OutputStream, data: Buffer): void {
+  private writeTail(stream: OutputStream, data: Buffer, adoptable: boolean): void {
     this.tailChanged = true;
     // Bytes that would be pushed out again at once are only counted, never copied.
     const skip = Math.max(0, data.length - this.tailBudget);
     this.dropped += skip;
     const kept = data.subarray(skip);
-    this.appendTo(this.tail, 0, stream, kept);
+    this.appendTo(this.tail, 0, stream, kept, adoptable);
     this.tailBytes += kept.length;
     this.trimTail();
   }
@@ -205,25 +241,44 @@ export class OutputCapture {
       first.dropFront(cut);
       this.tailBytes -= cut;
       this.dropped += cut;
-      if (first.length === 0) this.tail.shift();
+      if (first.length === 0) this.keepSpare(this.tail.shift()!.release());
     }
   }
 
   /** Appends to `segments`, merging into the last one when it is open (index ≥ firstOpen) and of the same stream. */
-  private appendTo(segments: Segment[], firstOpen: number, stream: OutputStream, data: Buffer): void {
-    if (data.length >= ADOPT_MIN_BYTES && data.length <= MAX_CHUNK_BYTES && ownsItsMemory(data)) {
-      segments.push(Segment.adopt(this.nextSeq++, stream, data));
-      return;
+  private appendTo(segments: Segment[], firstOpen: number, stream: OutputStream, data: Buffer, adoptable: boolean): void {
+    if (data.length >= ADOPT_MIN_BYTES && data.length <= MAX_CHUNK_BYTES) {
+      // A big write (a pipe's read) is a chunk of its own: merged into the last one, it would grow that by a copy.
+      if (!adoptable) return void segments.push(Segment.copyOf(this.nextSeq++, stream, data, this.takeSpare(data.length)));
+      if (ownsItsMemory(data)) return void segments.push(Segment.adopt(this.nextSeq++, stream, data));
     }
     let rest = data;
     while (rest.length > 0) {
       let last = segments.length > firstOpen ? segments[segments.length - 1] : undefined;
       if (!last || last.stream !== stream || last.length >= MAX_CHUNK_BYTES) {
-        last = new Segment(this.nextSeq++, stream, Math.min(rest.length, MAX_CHUNK_BYTES));
+        const capacity = Math.min(rest.length, MAX_CHUNK_BYTES);
+        last = new Segment(this.nextSeq++, stream, capacity, this.takeSpare(capacity));
         segments.push(last);
       }
       rest = rest.subarray(last.append(rest));
     }
+  }
+
+  /** A spare buffer of at least `bytes`, taken out of the spares, or undefined. */
+  private takeSpare(bytes: number): Buffer | undefined {
+    const i = this.spares.findIndex((spare) => spare.length >= bytes);
+    return i < 0 ? undefined : this.spares.splice(i, 1)[0];
+  }
+
+  /** Keeps `buffer` as a spare; when there are enough, in place of the smallest if it is bigger. */
+  private keepSpare(buffer: Buffer | null): void {
+    if (!buffer) return;
+    if (this.spares.length < MAX_SPARES) {
+      this.spares.push(buffer);
+      return;
+    }
+    const smallest = this.spares.reduce((min, spare, i) => (spare.length < this.spares[min].length ? i : min), 0);
+    if (this.spares[smallest].length < buffer.length) this.spares[smallest] = buffer;
   }
 }
 

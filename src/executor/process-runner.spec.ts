@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { buildChildEnv } from './child-env.js';
 import { OutputCapture } from './output-capture.js';
 import { processExists } from '../../test/support/processes.js';
+import { PIPE_READ_BYTES } from './pipe-reader.js';
 import { killProcessGroup, processGroupAlive } from './process-group.js';
 import { PIPE_CLOSE_WAIT_MS, ProcessRunner, type RunSpec } from './process-runner.js';
 import { DirectSpawner, ForkedSpawner } from './spawner.js';
@@ -199,6 +200,21 @@ describe.each([
       expect(result).toMatchObject({ exitCode: 0, outputBytes: 50 * 1024 * 1024, outputTruncated: true });
       expect(output.storedBytes).toBe(256 * 1024);
       expect(textOf(output).endsWith('x\nx\n')).toBe(true);
+    });
+
+    it('reads a flood past the cap without allocating a buffer per read', async () => {
+      const maxBytes = 1024 * 1024;
+      const output = new OutputCapture(maxBytes);
+      const before = process.memoryUsage().arrayBuffers;
+      let peak = 0;
+      const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().arrayBuffers - before)), 2);
+      const result = await runner.run(spec(['head', '-c', String(256 * 1024 * 1024), '/dev/zero']), { output });
+      clearInterval(sampler);
+
+      expect(result).toMatchObject({ exitCode: 0, outputBytes: 256 * 1024 * 1024, outputTruncated: true });
+      expect(output.storedBytes).toBe(maxBytes);
+      // The capture's own buffers and the read buffer, not the 64 KiB of every read.
+      expect(peak).toBeLessThanOrEqual(2 * maxBytes + 4 * PIPE_READ_BYTES);
     });
 
     it('creates its own capture from maxOutputBytes when none is given', async () => {

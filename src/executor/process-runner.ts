@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Injectable, Optional } from '@nestjs/common';
 import { OutputCapture } from './output-capture.js';
+import { readPipe } from './pipe-reader.js';
 import { killProcessGroup, processGroupAlive } from './process-group.js';
 import { DirectSpawner, Spawner, type SpawnExit, type SpawnedChild } from './spawner.js';
 
@@ -109,14 +110,13 @@ class SupervisedRun {
   }
 
   private async supervise(child: SpawnedChild): Promise<RunResult> {
-    const { pid, stdout, stderr } = child;
+    const { pid } = child;
     this.pid = pid;
-    const pipes = [stdout, stderr];
+    // Each read is copied as far as the capture keeps it: bytes past the cap are never allocated.
+    const pipes = (['stdout', 'stderr'] as const).map((stream) => readPipe(child[stream], (data) => this.output.copy(stream, data)));
     // A pipe handed over by the spawner process may have closed already (a command without
     // output that exited at once); one with output cannot: its bytes wait for our reader.
     const pipesClosed = Promise.all(pipes.map((pipe) => new Promise((resolve) => (pipe.closed ? resolve(undefined) : pipe.once('close', resolve)))));
-    stdout.on('data', (data: Buffer) => this.output.write('stdout', data));
-    stderr.on('data', (data: Buffer) => this.output.write('stderr', data));
     const onAbort = (): void => this.stop('cancel');
     this.options.signal?.addEventListener('abort', onAbort, { once: true });
     // Starting the command takes a moment (a round trip to the spawner): an abort meanwhile counts.
