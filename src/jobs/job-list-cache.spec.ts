@@ -90,6 +90,46 @@ describe('JobListCache', () => {
     expect(await cache.page('p', '', async () => ({ body: new PreparedJson('"fresh"'), upper: null, validUntil: Number.POSITIVE_INFINITY })).then((json) => json.text)).toBe('"fresh"');
   });
 
+  /** A read held at a gate: `release()` lets it answer `text` for the ids after '' up to `upper`. */
+  const heldRead = (text: string, upper: string | null) => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const answer = cache.page('p', '', async () => {
+      await gate;
+      return { body: new PreparedJson(JSON.stringify(text)), upper, validUntil: Number.POSITIVE_INFINITY };
+    });
+    return { release, answer: answer.then((json) => JSON.parse(json.text) as string) };
+  };
+  const fresh = () => cache.page('p', '', async () => ({ body: new PreparedJson('"fresh"'), upper: null, validUntil: Number.POSITIVE_INFINITY })).then((json) => JSON.parse(json.text) as string);
+
+  it('keeps a read that changes overtook when none of them lies in the range it turned out to read (runs of a later job)', async () => {
+    const held = heldRead('up to job-m', 'job-m');
+    notifier.publish('run.queued', { runId: 'r1', jobIds: ['job-z'] });
+    notifier.publish('run.finished', { runId: 'r1', status: 'succeeded', jobIds: ['job-z'] });
+    // A request after the change does not join the read: it could not know yet that job-z is beyond it.
+    expect(await page('', 'job-m')).toEqual({ read: 1 });
+    held.release();
+    expect(await held.answer).toBe('up to job-m');
+    expect(await fresh()).toBe('up to job-m');
+  });
+
+  it('does not keep a read when a job of its range changes after another change already set it apart', async () => {
+    const held = heldRead('up to job-m', 'job-m');
+    notifier.publish('job.changed', { jobId: 'job-z' });
+    notifier.publish('job.changed', { jobId: 'job-b' });
+    held.release();
+    expect(await held.answer).toBe('up to job-m');
+    expect(await fresh()).toBe('fresh');
+  });
+
+  it('does not keep a read under way when a signal names no jobs', async () => {
+    const held = heldRead('up to job-m', 'job-m');
+    notifier.publish('run.changed', {});
+    held.release();
+    expect(await held.answer).toBe('up to job-m');
+    expect(await fresh()).toBe('fresh');
+  });
+
   it('reads again once the page\'s own time runs out (a next run passes, a job turns late)', async () => {
     await page('', 'job-m', clock.at + 500);
     clock.at += 499;
