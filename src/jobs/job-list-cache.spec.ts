@@ -147,6 +147,39 @@ describe('JobListCache', () => {
     expect(await page()).toEqual({ read: 2 });
   });
 
+  it('reads a page again past half its maxAgeMs while still serving it, so nobody waits for the new one', async () => {
+    cache.setLimits({ maxAgeMs: 1000 });
+    await page();
+    clock.at += 499;
+    expect(await page()).toEqual({ read: 1 });
+    expect(reads).toBe(1);
+    clock.at += 1;
+    expect(await page()).toEqual({ read: 1 });
+    expect(reads).toBe(2);
+    await new Promise((resolve) => setImmediate(resolve));
+    clock.at += 400;
+    expect(await page()).toEqual({ read: 2 });
+    expect(reads).toBe(2);
+  });
+
+  it('serves the stored page until its maxAgeMs when the read past half of it fails', async () => {
+    cache.setLimits({ maxAgeMs: 1000 });
+    let fail = false;
+    const flaky = () => cache.page('p', '', async () => {
+      reads += 1;
+      if (fail) throw new Error('database away');
+      return { body: new PreparedJson(JSON.stringify({ read: reads })), upper: null, validUntil: Number.POSITIVE_INFINITY };
+    }).then((json) => JSON.parse(json.text) as { read: number });
+    await flaky();
+    fail = true;
+    clock.at += 600;
+    expect(await flaky()).toEqual({ read: 1 });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(reads).toBe(2);
+    clock.at += 400;
+    await expect(flaky()).rejects.toThrow('database away');
+  });
+
   it('keeps at most maxBytes of pages, dropping the least recently used first', async () => {
     cache.setLimits({ maxBytes: 30 });
     const sized = (key: string) => cache.page(key, '', async () => {

@@ -99,7 +99,8 @@ export class JobListCache implements OnModuleInit, OnModuleDestroy {
 
   /**
    * The page under `key` (its rows have ids after `after`): the stored one while valid, else the
-   * one being read, else `compute()`'s, which is stored.
+   * one being read, else `compute()`'s, which is stored. A page served past half its `maxAgeMs` is
+   * read again meanwhile, so that clients find the new one ready rather than all waiting for it.
    */
   async page(key: string, after: string, compute: () => Promise<ComputedPage>): Promise<PreparedJson> {
     const now = this.clock.now();
@@ -108,26 +109,14 @@ export class JobListCache implements OnModuleInit, OnModuleDestroy {
       // Most recently used last: the first in the map goes first when full.
       this.entries.delete(key);
       this.entries.set(key, entry);
+      if (now - entry.readAt >= this.limits.maxAgeMs / 2 && !this.fills.has(key)) {
+        // Nobody waits for this read; a failure shows when the page is next read for a request.
+        this.read(key, after, compute, now).catch(() => undefined);
+      }
       return entry.body;
     }
     if (entry) this.drop(key, entry);
-    const under = this.fills.get(key);
-    if (under) return under.promise;
-    const fill = { key, after, changed: [] as string[] } as Fill;
-    fill.promise = compute().then(
-      (page) => {
-        this.end(fill);
-        if (!overtaken(fill, page.upper)) this.store(key, { after, upper: page.upper, body: page.body, validUntil: page.validUntil, readAt: now });
-        return page.body;
-      },
-      (error: unknown) => {
-        this.end(fill);
-        throw error;
-      },
-    );
-    this.fills.set(key, fill);
-    this.reading.add(fill);
-    return fill.promise;
+    return this.fills.get(key)?.promise ?? this.read(key, after, compute, now);
   }
 
   /** Drops every page that may show one of these jobs, and the reads under way for them; all pages without ids. */
@@ -157,6 +146,25 @@ export class JobListCache implements OnModuleInit, OnModuleDestroy {
     }
     this.entries.clear();
     this.bytes = 0;
+  }
+
+  /** Reads the page and stores it unless a change in the range it read overtook it; requests for the key join it meanwhile. */
+  private read(key: string, after: string, compute: () => Promise<ComputedPage>, now: number): Promise<PreparedJson> {
+    const fill = { key, after, changed: [] as string[] } as Fill;
+    fill.promise = compute().then(
+      (page) => {
+        this.end(fill);
+        if (!overtaken(fill, page.upper)) this.store(key, { after, upper: page.upper, body: page.body, validUntil: page.validUntil, readAt: now });
+        return page.body;
+      },
+      (error: unknown) => {
+        this.end(fill);
+        throw error;
+      },
+    );
+    this.fills.set(key, fill);
+    this.reading.add(fill);
+    return fill.promise;
   }
 
   /** New requests no longer join the read: it may have begun before the change. */
