@@ -50,8 +50,8 @@ export function jwtStrategyOptions(jwt: JwtConfig): StrategyOptionsWithoutReques
 
 /**
  * Verifies the bearer token and turns its claims into the request's `Caller`. A token that has
- * verified is remembered (`VerifiedTokens`) and not verified again while its `exp` and `nbf` hold;
- * the cache belongs to this strategy, and so to the key it was built with.
+ * verified is remembered (`VerifiedTokens`), and `JwtAuthGuard` does not have it verified again
+ * while its `exp` and `nbf` hold; the cache belongs to this strategy, and so to its key.
  */
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
@@ -61,13 +61,14 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     super({ ...jwtStrategyOptions(config.env.jwt), passReqToCallback: true });
   }
 
-  /** Passport's entry point: a remembered token succeeds at once, anything else goes through passport-jwt. */
-  override authenticate(request: Request, options?: object): void {
+  /**
+   * The caller of the request's bearer token if that token verified before and its `exp` and `nbf`
+   * still hold; otherwise undefined, and the token goes through passport-jwt.
+   */
+  rememberedCaller(request: Request): Caller | undefined {
     const token = bearerToken(request);
     // jsonwebtoken's clock: whole seconds of Date.now().
-    const caller = token ? this.verified.get(token, Math.floor(Date.now() / 1000)) : undefined;
-    if (caller) return this.success(caller);
-    super.authenticate(request, options);
+    return token ? this.verified.get(token, Math.floor(Date.now() / 1000)) : undefined;
   }
 
   /** Runs after the signature, algorithm, `exp`/`nbf`, `iss` and `aud` checks have passed. */
