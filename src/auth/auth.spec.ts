@@ -12,6 +12,7 @@ import type { CronwardenConfig, JwtConfig } from '../config/config.types.js';
 import { CurrentCaller, Public } from './auth.decorators.js';
 import { AuthModule } from './auth.module.js';
 import type { Caller } from './caller.js';
+import { CLOCK_TOLERANCE_SECONDS } from './jwt.strategy.js';
 
 // End to end over a real socket: a tiny Nest app behind AuthModule, hit with fetch.
 // Each describe starts its own app and closes it before the next starts: passport keeps
@@ -150,6 +151,56 @@ describe('an HS256-configured API', () => {
 
   it('serves a @Public() route without any token', async () => {
     expect(await api.get(undefined, '/api/probe/open')).toEqual({ status: 200, body: { ok: true } });
+  });
+});
+
+/** Resolves once the clock has reached the whole second `second` (jsonwebtoken's clock). */
+async function clockReaches(second: number): Promise<void> {
+  while (now() < second) await new Promise((resolve) => setTimeout(resolve, 1000 - (Date.now() % 1000) + 5));
+}
+
+describe('an API that remembers verified tokens', () => {
+  const api = probeApp({ secret: SECRET, algorithms: ['HS256'] });
+
+  it('refuses a token it has accepted before once the token expires, as a fresh verification would', async () => {
+    await clockReaches(now() + 1);
+    const start = now();
+    // Accepted during the seconds start and start + 1 (exp plus the tolerance), refused from start + 2.
+    const token = hs256({ ...alice, exp: start + 2 - CLOCK_TOLERANCE_SECONDS });
+    expect((await api.get(token)).status).toBe(200);
+    expect((await api.get(token)).status).toBe(200);
+    await clockReaches(start + 2);
+    expect(await api.get(token)).toMatchObject({ status: 401, body: { message: 'token expired' } });
+  });
+
+  it('refuses a token whose claims were altered after the original was accepted', async () => {
+    const token = hs256({ ...alice, exp: now() + 60 });
+    expect((await api.get(token)).status).toBe(200);
+    const [header, , signature] = token.split('.');
+    const payload = Buffer.from(JSON.stringify({ ...alice, roles: ['admin'], exp: now() + 60 })).toString('base64url');
+    expect(await api.get(`${header}.${payload}.${signature}`)).toMatchObject({ status: 401, body: { message: 'invalid signature' } });
+    expect(await api.get(token)).toMatchObject({ status: 200, body: { isAdmin: false } });
+  });
+});
+
+// The same token across two apps one after the other: the second, with another secret, refuses
+// what the first accepted and remembered.
+const acceptedByFirstSecret = hs256({ ...alice, exp: now() + 600 });
+
+describe('an API that accepted a token', () => {
+  const api = probeApp({ secret: SECRET, algorithms: ['HS256'] });
+
+  it('accepts it', async () => {
+    expect((await api.get(acceptedByFirstSecret)).status).toBe(200);
+    expect((await api.get(acceptedByFirstSecret)).status).toBe(200);
+  });
+});
+
+describe('the API restarted with another secret', () => {
+  const api = probeApp({ secret: 'another-secret-that-is-long-enough-for-hs256', algorithms: ['HS256'] });
+
+  it('refuses the token the old secret signed', async () => {
+    expect(await api.get(acceptedByFirstSecret)).toMatchObject({ status: 401, body: { message: 'invalid signature' } });
   });
 });
 

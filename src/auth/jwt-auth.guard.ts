@@ -1,15 +1,19 @@
 import { Injectable, UnauthorizedException, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
+import type { Request } from 'express';
 import { IS_PUBLIC } from './auth.decorators.js';
+import type { Caller } from './caller.js';
+import { JwtStrategy } from './jwt.strategy.js';
 
 /**
  * Requires a valid bearer token on every route not marked `@Public()`; registered app-wide by
- * `AuthModule`. The verified `Caller` lands on `request.user`.
+ * `AuthModule`. The verified `Caller` lands on `request.user`: from `JwtStrategy`'s remembered
+ * tokens when it has verified this one before, else through passport and passport-jwt.
  */
 @Injectable()
 export class JwtAuthGuard extends AuthGuard('jwt') {
-  constructor(private readonly reflector: Reflector) {
+  constructor(private readonly reflector: Reflector, private readonly strategy: JwtStrategy) {
     super();
   }
 
@@ -18,7 +22,13 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
       context.getHandler(),
       context.getClass(),
     ]);
-    return isPublic ? true : (super.canActivate(context) as Promise<boolean>);
+    if (isPublic) return true;
+    // A token verified before skips passport's per-request set-up (6 % of the CPU under the list load).
+    const request = context.switchToHttp().getRequest<Request & { user?: Caller }>();
+    const caller = this.strategy.rememberedCaller(request);
+    if (!caller) return super.canActivate(context) as Promise<boolean>;
+    request.user = caller;
+    return true;
   }
 
   /** Errors thrown by `JwtStrategy.validate` (401/403) pass through; a failed verification becomes a 401 that says why. */

@@ -1,4 +1,4 @@
-import { BadRequestException, ValidationPipe, type ArgumentMetadata, type ValidationError } from '@nestjs/common';
+import { BadRequestException, ValidationPipe, type ArgumentMetadata, type Type, type ValidationError } from '@nestjs/common';
 import { registerDecorator, ValidateIf, type ValidationOptions } from 'class-validator';
 import { formatDuration, parseDuration } from '../config/durations.js';
 
@@ -12,7 +12,7 @@ export interface FieldProblem {
  * The app's validation pipe: unknown fields rejected, and every 400 names the field —
  * `{ statusCode, error, message: "<field>: <reason>; …", field, errors: [{ field, message }] }`.
  */
-export function createValidationPipe(): ValidationPipe {
+export function createValidationPipe(): ApiValidationPipe {
   return new ApiValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
@@ -35,13 +35,45 @@ export function createValidationPipe(): ValidationPipe {
 /** How deep a request body may nest before anything (class-transformer included) recurses into it. */
 const MAX_BODY_DEPTH = 64;
 
-/** Nest's pipe behind a guard against bodies that would overflow the stack or touch prototypes. */
-class ApiValidationPipe extends ValidationPipe {
+/** Distinct query strings whose validated objects are kept, per query class. */
+export const VALIDATED_QUERIES_KEPT = 1000;
+
+/**
+ * Nest's pipe behind a guard against bodies that would overflow the stack or touch prototypes.
+ * A query object that passed is kept by its parsed query (as JSON), per query class: clients that
+ * list the same page over and over were validated every time (class-transformer and
+ * class-validator, 7 % of the daemon's CPU under the list load). A query that fails is not kept.
+ */
+export class ApiValidationPipe extends ValidationPipe {
+  private readonly validQueries = new Map<Type<unknown>, Map<string, object>>();
+
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     const problem = bodyShapeProblem(value);
     if (problem) throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: problem.message, field: problem.field, errors: [problem] });
-    return super.transform(value, metadata);
+    if (metadata.type !== 'query' || !metadata.metatype || metadata.data !== undefined) return super.transform(value, metadata);
+    let kept = this.validQueries.get(metadata.metatype);
+    if (!kept) this.validQueries.set(metadata.metatype, (kept = new Map()));
+    const key = JSON.stringify(value);
+    const known = kept.get(key);
+    // Copies: each request gets its own object, as from class-transformer.
+    if (known) return copyOf(known);
+    const query = (await super.transform(value, metadata)) as object;
+    if (kept.size >= VALIDATED_QUERIES_KEPT) kept.delete(kept.keys().next().value as string);
+    kept.set(key, copyOf(query));
+    return query;
   }
+
+  /** Validated query objects kept, over all query classes (for tests). */
+  get keptQueries(): number {
+    let count = 0;
+    for (const kept of this.validQueries.values()) count += kept.size;
+    return count;
+  }
+}
+
+/** A shallow copy of an object, of the same class. */
+function copyOf(object: object): object {
+  return Object.assign(Object.create(Object.getPrototypeOf(object) as object | null) as object, object);
 }
 
 interface Visit {

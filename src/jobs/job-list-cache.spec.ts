@@ -90,6 +90,46 @@ describe('JobListCache', () => {
     expect(await cache.page('p', '', async () => ({ body: new PreparedJson('"fresh"'), upper: null, validUntil: Number.POSITIVE_INFINITY })).then((json) => json.text)).toBe('"fresh"');
   });
 
+  /** A read held at a gate: `release()` lets it answer `text` for the ids after '' up to `upper`. */
+  const heldRead = (text: string, upper: string | null) => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const answer = cache.page('p', '', async () => {
+      await gate;
+      return { body: new PreparedJson(JSON.stringify(text)), upper, validUntil: Number.POSITIVE_INFINITY };
+    });
+    return { release, answer: answer.then((json) => JSON.parse(json.text) as string) };
+  };
+  const fresh = () => cache.page('p', '', async () => ({ body: new PreparedJson('"fresh"'), upper: null, validUntil: Number.POSITIVE_INFINITY })).then((json) => JSON.parse(json.text) as string);
+
+  it('keeps a read that changes overtook when none of them lies in the range it turned out to read (runs of a later job)', async () => {
+    const held = heldRead('up to job-m', 'job-m');
+    notifier.publish('run.queued', { runId: 'r1', jobIds: ['job-z'] });
+    notifier.publish('run.finished', { runId: 'r1', status: 'succeeded', jobIds: ['job-z'] });
+    // A request after the change does not join the read: it could not know yet that job-z is beyond it.
+    expect(await page('', 'job-m')).toEqual({ read: 1 });
+    held.release();
+    expect(await held.answer).toBe('up to job-m');
+    expect(await fresh()).toBe('up to job-m');
+  });
+
+  it('does not keep a read when a job of its range changes after another change already set it apart', async () => {
+    const held = heldRead('up to job-m', 'job-m');
+    notifier.publish('job.changed', { jobId: 'job-z' });
+    notifier.publish('job.changed', { jobId: 'job-b' });
+    held.release();
+    expect(await held.answer).toBe('up to job-m');
+    expect(await fresh()).toBe('fresh');
+  });
+
+  it('does not keep a read under way when a signal names no jobs', async () => {
+    const held = heldRead('up to job-m', 'job-m');
+    notifier.publish('run.changed', {});
+    held.release();
+    expect(await held.answer).toBe('up to job-m');
+    expect(await fresh()).toBe('fresh');
+  });
+
   it('reads again once the page\'s own time runs out (a next run passes, a job turns late)', async () => {
     await page('', 'job-m', clock.at + 500);
     clock.at += 499;
@@ -105,6 +145,39 @@ describe('JobListCache', () => {
     expect(await page()).toEqual({ read: 1 });
     clock.at += 1;
     expect(await page()).toEqual({ read: 2 });
+  });
+
+  it('reads a page again past half its maxAgeMs while still serving it, so nobody waits for the new one', async () => {
+    cache.setLimits({ maxAgeMs: 1000 });
+    await page();
+    clock.at += 499;
+    expect(await page()).toEqual({ read: 1 });
+    expect(reads).toBe(1);
+    clock.at += 1;
+    expect(await page()).toEqual({ read: 1 });
+    expect(reads).toBe(2);
+    await new Promise((resolve) => setImmediate(resolve));
+    clock.at += 400;
+    expect(await page()).toEqual({ read: 2 });
+    expect(reads).toBe(2);
+  });
+
+  it('serves the stored page until its maxAgeMs when the read past half of it fails', async () => {
+    cache.setLimits({ maxAgeMs: 1000 });
+    let fail = false;
+    const flaky = () => cache.page('p', '', async () => {
+      reads += 1;
+      if (fail) throw new Error('database away');
+      return { body: new PreparedJson(JSON.stringify({ read: reads })), upper: null, validUntil: Number.POSITIVE_INFINITY };
+    }).then((json) => JSON.parse(json.text) as { read: number });
+    await flaky();
+    fail = true;
+    clock.at += 600;
+    expect(await flaky()).toEqual({ read: 1 });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(reads).toBe(2);
+    clock.at += 400;
+    await expect(flaky()).rejects.toThrow('database away');
   });
 
   it('keeps at most maxBytes of pages, dropping the least recently used first', async () => {

@@ -16,6 +16,11 @@ export interface ComputedPage {
   validUntil: number;
 }
 
+/** Whether a job that changed while the read was under way lies in the range it read (after its `after`, up to `upper`). */
+function overtaken(fill: Fill, upper: string | null): boolean {
+  return fill.changed === 'any' || fill.changed.some((id) => upper === null || id <= upper);
+}
+
 interface Entry {
   after: string;
   upper: string | null;
@@ -26,10 +31,15 @@ interface Entry {
 }
 
 interface Fill {
+  key: string;
   after: string;
   promise: Promise<PreparedJson>;
-  /** Cleared when a job of its range changes while it reads: its answer is then given only to those already waiting. */
-  storable: boolean;
+  /**
+   * The jobs after `after` that changed while it read ('any' for a signal without ids). Its range
+   * is known only once it has read, so a change first stops new requests from joining it; its
+   * page is kept afterwards only if none of these jobs lies in the range it read.
+   */
+  changed: string[] | 'any';
 }
 
 export interface JobListCacheLimits {
@@ -47,14 +57,19 @@ const DEFAULT_LIMITS: JobListCacheLimits = { maxBytes: 16 * 1024 * 1024, maxAgeM
  *
  * Never older than a write of this node: every write that changes a listed job or its runs sends
  * a signal (job.changed, run.queued, run.changed, run.cancel, run.finished) after it commits, and
- * the signal drops the pages whose id range holds the job, and any read under way for them, before
- * the writer answers its client. Other nodes' writes arrive as the same signals through
- * LISTEN/NOTIFY; one lost there is covered by `maxAgeMs`, the longest a page is served unread.
+ * the signal drops the pages whose id range holds the job before the writer answers its client;
+ * a read under way is no longer joined, and is kept only if the range it read does not hold the
+ * job (under a steady stream of runs of one job, dropping every read under way left the page
+ * unkept most of the time). Other nodes' writes arrive as the same signals through LISTEN/NOTIFY;
+ * one lost there is covered by `maxAgeMs`, the longest a page is served unread.
  */
 @Injectable()
 export class JobListCache implements OnModuleInit, OnModuleDestroy {
   private readonly entries = new Map<string, Entry>();
+  /** Reads that new requests for the key may join. */
   private readonly fills = new Map<string, Fill>();
+  /** Every read under way, joinable or not: each must hear of every change until it ends. */
+  private readonly reading = new Set<Fill>();
   private bytes = 0;
   private unsubscribe: Array<() => void> = [];
   private readonly limits: JobListCacheLimits = { ...DEFAULT_LIMITS };
@@ -84,7 +99,8 @@ export class JobListCache implements OnModuleInit, OnModuleDestroy {
 
   /**
    * The page under `key` (its rows have ids after `after`): the stored one while valid, else the
-   * one being read, else `compute()`'s, which is stored.
+   * one being read, else `compute()`'s, which is stored. A page served past half its `maxAgeMs` is
+   * read again meanwhile, so that clients find the new one ready rather than all waiting for it.
    */
   async page(key: string, after: string, compute: () => Promise<ComputedPage>): Promise<PreparedJson> {
     const now = this.clock.now();
@@ -93,33 +109,25 @@ export class JobListCache implements OnModuleInit, OnModuleDestroy {
       // Most recently used last: the first in the map goes first when full.
       this.entries.delete(key);
       this.entries.set(key, entry);
+      if (now - entry.readAt >= this.limits.maxAgeMs / 2 && !this.fills.has(key)) {
+        // Nobody waits for this read; a failure shows when the page is next read for a request.
+        this.read(key, after, compute, now).catch(() => undefined);
+      }
       return entry.body;
     }
     if (entry) this.drop(key, entry);
-    const under = this.fills.get(key);
-    if (under) return under.promise;
-    const fill = { after, storable: true } as Fill;
-    fill.promise = compute().then(
-      (page) => {
-        if (this.fills.get(key) === fill) this.fills.delete(key);
-        if (fill.storable) this.store(key, { after, upper: page.upper, body: page.body, validUntil: page.validUntil, readAt: now });
-        return page.body;
-      },
-      (error: unknown) => {
-        if (this.fills.get(key) === fill) this.fills.delete(key);
-        throw error;
-      },
-    );
-    this.fills.set(key, fill);
-    return fill.promise;
+    return this.fills.get(key)?.promise ?? this.read(key, after, compute, now);
   }
 
   /** Drops every page that may show one of these jobs, and the reads under way for them; all pages without ids. */
   invalidate(jobIds: readonly string[] | undefined): void {
     if (jobIds === undefined) return this.clear();
     if (jobIds.length === 0) return;
-    for (const [key, fill] of this.fills) {
-      if (jobIds.some((id) => id > fill.after)) this.abandon(key, fill);
+    for (const fill of this.reading) {
+      const later = jobIds.filter((id) => id > fill.after);
+      if (later.length === 0) continue;
+      if (fill.changed !== 'any') fill.changed.push(...later);
+      this.detach(fill);
     }
     for (const [key, entry] of this.entries) {
       if (jobIds.some((id) => id > entry.after && (entry.upper === null || id <= entry.upper))) this.drop(key, entry);
@@ -132,14 +140,41 @@ export class JobListCache implements OnModuleInit, OnModuleDestroy {
   }
 
   private clear(): void {
-    for (const [key, fill] of this.fills) this.abandon(key, fill);
+    for (const fill of this.reading) {
+      fill.changed = 'any';
+      this.detach(fill);
+    }
     this.entries.clear();
     this.bytes = 0;
   }
 
-  private abandon(key: string, fill: Fill): void {
-    fill.storable = false;
-    this.fills.delete(key);
+  /** Reads the page and stores it unless a change in the range it read overtook it; requests for the key join it meanwhile. */
+  private read(key: string, after: string, compute: () => Promise<ComputedPage>, now: number): Promise<PreparedJson> {
+    const fill = { key, after, changed: [] as string[] } as Fill;
+    fill.promise = compute().then(
+      (page) => {
+        this.end(fill);
+        if (!overtaken(fill, page.upper)) this.store(key, { after, upper: page.upper, body: page.body, validUntil: page.validUntil, readAt: now });
+        return page.body;
+      },
+      (error: unknown) => {
+        this.end(fill);
+        throw error;
+      },
+    );
+    this.fills.set(key, fill);
+    this.reading.add(fill);
+    return fill.promise;
+  }
+
+  /** New requests no longer join the read: it may have begun before the change. */
+  private detach(fill: Fill): void {
+    if (this.fills.get(fill.key) === fill) this.fills.delete(fill.key);
+  }
+
+  private end(fill: Fill): void {
+    this.detach(fill);
+    this.reading.delete(fill);
   }
 
   private store(key: string, entry: Entry): void {

@@ -1,0 +1,51 @@
+import { BadRequestException, type ArgumentMetadata } from '@nestjs/common';
+import { ListJobsQuery, ListRunsQuery } from '../jobs/jobs.dto.js';
+import { createValidationPipe, VALIDATED_QUERIES_KEPT } from './validation.js';
+
+const query = (metatype: ArgumentMetadata['metatype']): ArgumentMetadata => ({ type: 'query', metatype });
+
+/** The 400 body the pipe throws for `value`, or null when it passes. */
+async function refusal(pipe: ReturnType<typeof createValidationPipe>, value: object, metadata: ArgumentMetadata): Promise<unknown> {
+  try {
+    await pipe.transform(value, metadata);
+    return null;
+  } catch (error) {
+    if (!(error instanceof BadRequestException)) throw error;
+    return error.getResponse();
+  }
+}
+
+describe('the validation pipe on a query it has validated before', () => {
+  it('answers an equal object of the query class, a new one each time', async () => {
+    const pipe = createValidationPipe();
+    const first = (await pipe.transform({ limit: '100', owner: 'alice' }, query(ListJobsQuery))) as ListJobsQuery;
+    first.limit = 7;
+    const second = (await pipe.transform({ limit: '100', owner: 'alice' }, query(ListJobsQuery))) as ListJobsQuery;
+    const third = await pipe.transform({ limit: '100', owner: 'alice' }, query(ListJobsQuery));
+    expect(second).toBeInstanceOf(ListJobsQuery);
+    expect(second).toEqual(Object.assign(new ListJobsQuery(), { limit: 100, owner: 'alice' }));
+    expect(third).toEqual(second);
+    expect(third).not.toBe(second);
+  });
+
+  it('refuses a wrong query every time it comes, with the same answer', async () => {
+    const pipe = createValidationPipe();
+    const answers = [await refusal(pipe, { limit: '0' }, query(ListJobsQuery)), await refusal(pipe, { limit: '0' }, query(ListJobsQuery))];
+    expect(answers[0]).toMatchObject({ statusCode: 400, field: 'limit' });
+    expect(answers[1]).toEqual(answers[0]);
+    expect(pipe.keptQueries).toBe(0);
+  });
+
+  it('judges the same query afresh for another query class', async () => {
+    const pipe = createValidationPipe();
+    expect(await refusal(pipe, { owner: 'alice' }, query(ListJobsQuery))).toBeNull();
+    expect(await refusal(pipe, { owner: 'alice' }, query(ListRunsQuery))).toMatchObject({ statusCode: 400, field: 'owner', message: 'owner is not a known field' });
+  });
+
+  it(`keeps at most ${VALIDATED_QUERIES_KEPT} queries`, async () => {
+    const pipe = createValidationPipe();
+    for (let i = 0; i < VALIDATED_QUERIES_KEPT + 50; i++) await pipe.transform({ owner: `user-${i}` }, query(ListJobsQuery));
+    expect(pipe.keptQueries).toBe(VALIDATED_QUERIES_KEPT);
+    expect(await pipe.transform({ owner: 'user-0' }, query(ListJobsQuery))).toEqual(Object.assign(new ListJobsQuery(), { owner: 'user-0' }));
+  });
+});
