@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { Caller } from './caller.js';
 
 /** The time claims of a verified token, in seconds since the epoch as in the JWT. */
@@ -21,25 +22,23 @@ interface Verified {
  * the least recently used goes first. Only ever given tokens that verified: a failure is not kept.
  */
 export class VerifiedTokens {
-  private readonly entries = new Map<string, Verified>();
+  private readonly entries: LRUCache<string, Verified>;
 
-  constructor(private readonly maxEntries: number, private readonly toleranceSeconds: number) {}
+  constructor(maxEntries: number, private readonly toleranceSeconds: number) {
+    this.entries = new LRUCache({ max: maxEntries });
+  }
 
   /** The caller of a token verified before, if its `exp` and `nbf` still hold at `nowSeconds`. */
   get(token: string, nowSeconds: number): Caller | undefined {
     const entry = this.entries.get(token);
     if (entry === undefined) return undefined;
+    if (this.holds(entry, nowSeconds)) return entry.caller;
     this.entries.delete(token);
-    if (!this.holds(entry, nowSeconds)) return undefined;
-    // Most recently used last: the first in the map goes first when full.
-    this.entries.set(token, entry);
-    return entry.caller;
+    return undefined;
   }
 
   /** Keeps the caller of a token that has just verified. */
   remember(token: string, times: TokenTimes, caller: Caller): void {
-    this.entries.delete(token);
-    while (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
     this.entries.set(token, { caller, exp: times.exp, nbf: typeof times.nbf === 'number' ? times.nbf : null });
   }
 

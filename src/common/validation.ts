@@ -1,5 +1,6 @@
 import { BadRequestException, ValidationPipe, type ArgumentMetadata, type Type, type ValidationError } from '@nestjs/common';
 import { registerDecorator, ValidateIf, type ValidationOptions } from 'class-validator';
+import { LRUCache } from 'lru-cache';
 import { formatDuration, parseDuration } from '../config/durations.js';
 
 /** One problem with a request, as the 400 body lists it. */
@@ -45,20 +46,19 @@ export const VALIDATED_QUERIES_KEPT = 1000;
  * class-validator, 7 % of the daemon's CPU under the list load). A query that fails is not kept.
  */
 export class ApiValidationPipe extends ValidationPipe {
-  private readonly validQueries = new Map<Type<unknown>, Map<string, object>>();
+  private readonly validQueries = new Map<Type<unknown>, LRUCache<string, object>>();
 
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     const problem = bodyShapeProblem(value);
     if (problem) throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: problem.message, field: problem.field, errors: [problem] });
     if (metadata.type !== 'query' || !metadata.metatype || metadata.data !== undefined) return super.transform(value, metadata);
     let kept = this.validQueries.get(metadata.metatype);
-    if (!kept) this.validQueries.set(metadata.metatype, (kept = new Map()));
+    if (!kept) this.validQueries.set(metadata.metatype, (kept = new LRUCache({ max: VALIDATED_QUERIES_KEPT })));
     const key = JSON.stringify(value);
     const known = kept.get(key);
     // Copies: each request gets its own object, as from class-transformer.
     if (known) return copyOf(known);
     const query = (await super.transform(value, metadata)) as object;
-    if (kept.size >= VALIDATED_QUERIES_KEPT) kept.delete(kept.keys().next().value as string);
     kept.set(key, copyOf(query));
     return query;
   }
