@@ -19,7 +19,7 @@ import { Database } from './database/database.js';
 import { Notifier } from './database/notifier.js';
 import { ExecutorService } from './executor/executor.service.js';
 import { ProcessRunner } from './executor/process-runner.js';
-import { ForkedSpawner, Spawner, spawnerProcessesFor } from './executor/spawner.js';
+import { ForkedSpawner, Spawner } from './executor/spawner.js';
 import { ResourceSampler } from './executor/resource-sampler.js';
 import { RunFinisher } from './executor/run-finisher.js';
 import { RunRecorder } from './executor/run-recorder.js';
@@ -112,7 +112,7 @@ export class AppModule implements NestModule {
         RunRecorder,
         RunFinisher,
         ProcessRunner,
-        { provide: Spawner, useFactory: () => new ForkedSpawner(spawnerProcessesFor(parts.config.daemon.maxConcurrentRuns)) },
+        { provide: Spawner, useClass: ForkedSpawner },
         ResourceSampler,
         NodesService,
         NodesRepository,

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { OutputCapture } from './output-capture.js';
 import { PIPE_CLOSE_WAIT_MS, ProcessRunner, type RunSpec } from './process-runner.js';
 import { processExists } from '../../test/support/processes.js';
-import { ForkedSpawner, spawnerProcessesFor } from './spawner.js';
+import { ForkedSpawner } from './spawner.js';
 
 // What ProcessRunner does with either spawner is in process-runner.spec.ts; here, what is the
 // spawner process's own: who the parent is, and what happens when the helper is signalled or dies.
@@ -34,8 +34,8 @@ describe('ForkedSpawner', () => {
     const result = await runner.run(shell('sleep 0.2'), { onSpawn: (pid) => (parent = parentOf(pid)) });
 
     expect(result).toMatchObject({ exitCode: 0, error: null });
-    expect(spawner.helperPids).toHaveLength(1);
-    expect(parent).toBe(spawner.helperPids[0]);
+    expect(spawner.helperPid).not.toBeNull();
+    expect(parent).toBe(spawner.helperPid);
     expect(parent).not.toBe(process.pid);
   });
 
@@ -57,17 +57,17 @@ describe('ForkedSpawner', () => {
   });
 
   it('still reports exit statuses after the helper got SIGTERM, SIGINT and SIGHUP', async () => {
-    const helper = spawner.helperPids[0];
+    const helper = spawner.helperPid!;
     const result = await runner.run(shell('sleep 0.3; exit 7'), {
       onSpawn: () => ['SIGTERM', 'SIGINT', 'SIGHUP'].forEach((signal) => process.kill(helper, signal)),
     });
 
     expect(result).toMatchObject({ exitCode: 7, error: null });
-    expect(spawner.helperPids).toEqual([helper]);
+    expect(spawner.helperPid).toBe(helper);
   });
 
   it('lets a running command finish with its output when the helper dies, says its exit status is lost, and starts a new helper', async () => {
-    const first = spawner.helperPids[0];
+    const first = spawner.helperPid!;
     const output = new OutputCapture(1024);
     const result = await runner.run(shell('echo before; sleep 0.3; echo after; exit 5'), { output, onSpawn: () => process.kill(first, 'SIGKILL') });
 
@@ -77,11 +77,11 @@ describe('ForkedSpawner', () => {
 
     const next = await runner.run(shell('exit 3'));
     expect(next).toMatchObject({ exitCode: 3, error: null });
-    expect(spawner.helperPids).not.toContain(first);
+    expect(spawner.helperPid).not.toBe(first);
   });
 
   it('fails a command it could not start because the helper died, with a clear error', async () => {
-    process.kill(spawner.helperPids[0], 'SIGKILL');
+    process.kill(spawner.helperPid!, 'SIGKILL');
     const result = await runner.run(shell('exit 0'));
 
     expect(result).toMatchObject({ exitCode: null, pid: null });
@@ -92,7 +92,7 @@ describe('ForkedSpawner', () => {
   it('gives no more commands to a helper whose channel failed, though its exit is not seen yet', async () => {
     const own = new ForkedSpawner();
     own.onModuleInit();
-    const [dead] = own.helperPids;
+    const dead = own.helperPid!;
     process.kill(dead, 'SIGKILL');
     // Until the event loop turns, the helper still looks connected: block it until the helper is a zombie.
     while (!readFileSync(`/proc/${dead}/stat`, 'utf8').includes(') Z ')) { /* wait */ }
@@ -102,7 +102,7 @@ describe('ForkedSpawner', () => {
     const next = await own.spawn(request);
 
     expect(await next.exited).toEqual({ code: 9, signal: null });
-    expect(own.helperPids).not.toContain(dead);
+    expect(own.helperPid).not.toBe(dead);
     own.onApplicationShutdown();
   });
 
@@ -113,64 +113,10 @@ describe('ForkedSpawner', () => {
   it('ends its helper at shutdown', async () => {
     const own = new ForkedSpawner();
     own.onModuleInit();
-    const helper = own.helperPids[0];
+    const helper = own.helperPid!;
     expect(processExists(helper)).toBe(true);
 
     own.onApplicationShutdown();
     await waitUntilGone(helper);
-  });
-});
-
-describe('ForkedSpawner with several helper processes', () => {
-  const pair = new ForkedSpawner(2);
-  const pairRunner = new ProcessRunner(pair);
-  beforeAll(() => pair.onModuleInit());
-  afterAll(() => pair.onApplicationShutdown());
-
-  it('gives each command to the helper with the fewest in hand', async () => {
-    const parents: number[] = [];
-    const onSpawn = (pid: number) => parents.push(parentOf(pid));
-    await Promise.all([pairRunner.run(shell('sleep 0.3'), { onSpawn }), pairRunner.run(shell('sleep 0.3'), { onSpawn })]);
-
-    expect(pair.helperPids).toHaveLength(2);
-    expect(new Set(parents)).toEqual(new Set(pair.helperPids));
-  });
-
-  it('loses only the exit statuses of the commands of a helper that died', async () => {
-    const [doomed, spared] = pair.helperPids;
-    const parents = new Map<number, number>();
-    const started = Promise.all([
-      pairRunner.run(shell('sleep 0.4; exit 6'), { onSpawn: (pid) => parents.set(parentOf(pid), pid) }),
-      pairRunner.run(shell('sleep 0.4; exit 6'), { onSpawn: (pid) => parents.set(parentOf(pid), pid) }),
-    ]);
-    const deadline = Date.now() + 5_000;
-    while (parents.size < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
-    process.kill(doomed, 'SIGKILL');
-    const results = await started;
-    const byParent = (helper: number) => results.find((result) => result.pid === parents.get(helper))!;
-
-    expect(byParent(spared)).toMatchObject({ exitCode: 6, error: null });
-    expect(byParent(doomed)).toMatchObject({ exitCode: null, error: expect.stringMatching(/spawner process exited .* exit status is unknown/) });
-    // The next command that needs a second helper gets a new one.
-    await Promise.all([pairRunner.run(shell('sleep 0.1')), pairRunner.run(shell('sleep 0.1'))]);
-    expect(pair.helperPids).toHaveLength(2);
-    expect(pair.helperPids).toContain(spared);
-    expect(pair.helperPids).not.toContain(doomed);
-  });
-
-  it('ends every helper at shutdown', async () => {
-    const own = new ForkedSpawner(3);
-    own.onModuleInit();
-    const helpers = own.helperPids;
-    expect(helpers).toHaveLength(3);
-
-    own.onApplicationShutdown();
-    for (const helper of helpers) await waitUntilGone(helper);
-  });
-});
-
-describe('spawnerProcessesFor', () => {
-  it('starts one helper per four run slots, at least one and at most four', () => {
-    expect([1, 4, 5, 8, 9, 16, 17, 1000].map(spawnerProcessesFor)).toEqual([1, 1, 2, 2, 3, 4, 4, 4]);
   });
 });

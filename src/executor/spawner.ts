@@ -2,7 +2,7 @@ import { fork, spawn, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { killProcessGroup } from './process-group.js';
 import { isRunning } from './process-identity.js';
 
@@ -69,6 +69,7 @@ type SpawnerMessage =
   | { type: 'error'; id: number; code: string | null; message: string };
 
 interface Pending {
+  /** The helper asked to start it: a helper that dies loses its own commands, not those of the next one. */
   helper: ChildProcess;
   resolve: (child: SpawnedChild) => void;
   reject: (error: Error) => void;
@@ -78,54 +79,32 @@ interface Pending {
   exit: (exit: SpawnExit) => void;
 }
 
-/** Run slots per spawner process (see spawnerProcessesFor). */
-const SLOTS_PER_SPAWNER = 4;
-/** Spawner processes at most, whatever maxConcurrentRuns is. */
-const MAX_SPAWNERS = 4;
-
 /**
- * How many spawner processes serve `maxConcurrentRuns` slots: one per four, at most four. Node
- * hands over one pipe per IPC message and sends nothing more on that channel until the daemon has
- * acknowledged it, so each run costs a helper two round trips through the daemon's event loop,
- * and the exit statuses of other runs wait behind them. With eight runs at once behind one channel
- * a run waited 40–57 ms (p50) for its pipes while the API was busy; helpers side by side share that
- * wait out.
- */
-export function spawnerProcessesFor(maxConcurrentRuns: number): number {
-  return Math.min(Math.max(Math.ceil(maxConcurrentRuns / SLOTS_PER_SPAWNER), 1), MAX_SPAWNERS);
-}
-
-/**
- * Starts commands from small helper processes (spawner-process.mjs), forked at start and again if
- * one dies; each command goes to the helper with the fewest in hand. Node's spawn() forks the
- * caller, which costs in proportion to the caller's memory and blocks its event loop: from the
- * daemon it took 9.5–13.5 ms against 6.1 ms from a bare Node process on the benchmark machine, and
- * was half the daemon's CPU under load. A helper hands back the pid and both pipes unread, then
- * each exit status; the daemon signals process groups itself, as before.
+ * Starts commands from a small helper process (spawner-process.mjs), forked once and again if it
+ * dies. Node's spawn() forks the caller, which costs in proportion to the caller's memory and
+ * blocks its event loop: from the daemon it took 9.5–13.5 ms against 6.1 ms from a bare Node
+ * process on the benchmark machine, and was half the daemon's CPU under load. The helper hands
+ * back the pid and both pipes unread, then each exit status; the daemon signals process groups
+ * itself, as before.
  *
- * If a helper dies, commands it was starting fail with a clear error, and commands already running
- * keep running (their pipes are ours) but their exit status is lost: each ends, once its process
- * is gone, with `lost` set.
+ * If the helper dies, commands it was starting fail with a clear error, and commands already
+ * running keep running (their pipes are ours) but their exit status is lost: each ends, once its
+ * process is gone, with `lost` set.
  */
+@Injectable()
 export class ForkedSpawner extends Spawner implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('Spawner');
-  private readonly helpers: Array<ChildProcess | null>;
+  private helper: ChildProcess | null = null;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
 
-  /** @param processes how many helper processes share the commands (spawnerProcessesFor). */
-  constructor(processes = 1) {
-    super();
-    this.helpers = Array.from({ length: processes }, () => null);
-  }
-
-  /** The helpers' pids, those running (for operators and tests). */
-  get helperPids(): number[] {
-    return this.helpers.flatMap((helper) => (helper?.pid === undefined ? [] : [helper.pid]));
+  /** The helper's pid while it runs (for operators and tests). */
+  get helperPid(): number | null {
+    return this.helper?.pid ?? null;
   }
 
   spawn(request: SpawnRequest): Promise<SpawnedChild> {
-    const helper = this.leastBusyHelper();
+    const helper = this.helper?.connected ? this.helper : this.startHelper();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       let exit!: (exit: SpawnExit) => void;
@@ -140,30 +119,17 @@ export class ForkedSpawner extends Spawner implements OnModuleInit, OnApplicatio
     });
   }
 
-  /** At start, so that the first runs do not wait for the helpers to boot. */
+  /** At start, so that the first run does not wait for the helper to boot. */
   onModuleInit(): void {
-    this.helpers.forEach((helper, slot) => (this.helpers[slot] = helper ?? this.startHelper(slot)));
+    this.helper ??= this.startHelper();
   }
 
   onApplicationShutdown(): void {
-    // Runs have ended by now (ExecutorService.shutdown); a helper exits when its channel closes.
-    for (const helper of this.helpers) if (helper?.connected) helper.disconnect();
+    // Runs have ended by now (ExecutorService.shutdown); the helper exits when its channel closes.
+    if (this.helper?.connected) this.helper.disconnect();
   }
 
-  /** The connected helper with the fewest commands in hand; one that is missing or died is started (again). */
-  private leastBusyHelper(): ChildProcess {
-    const inHand = new Map<ChildProcess, number>();
-    for (const { helper } of this.pending.values()) inHand.set(helper, (inHand.get(helper) ?? 0) + 1);
-    let best: { helper: ChildProcess; count: number } | null = null;
-    for (const [slot, helper] of this.helpers.entries()) {
-      const live = helper?.connected ? helper : this.startHelper(slot);
-      const count = inHand.get(live) ?? 0;
-      if (best === null || count < best.count) best = { helper: live, count };
-    }
-    return best!.helper;
-  }
-
-  private startHelper(slot: number): ChildProcess {
+  private startHelper(): ChildProcess {
     const execArgv = process.execArgv.filter((arg) => !/^--(inspect|debug)/.test(arg));
     const helper = fork(SPAWNER_SCRIPT, [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     helper.on('message', (message: SpawnerMessage, handle?: Socket) => this.receive(message, handle));
@@ -171,7 +137,7 @@ export class ForkedSpawner extends Spawner implements OnModuleInit, OnApplicatio
     helper.once('exit', (code, signal) => this.helperExited(helper, code, signal));
     // Only the channel, and only while commands are in hand, keeps the event loop alive (keepAlive).
     helper.unref();
-    this.helpers[slot] = helper;
+    this.helper = helper;
     return helper;
   }
 
@@ -205,8 +171,7 @@ export class ForkedSpawner extends Spawner implements OnModuleInit, OnApplicatio
    * commands: the next one starts a new helper rather than failing the same way.
    */
   private retire(helper: ChildProcess): void {
-    const slot = this.helpers.indexOf(helper);
-    if (slot >= 0) this.helpers[slot] = null;
+    if (this.helper === helper) this.helper = null;
     if (helper.connected) helper.disconnect();
   }
 
@@ -219,8 +184,8 @@ export class ForkedSpawner extends Spawner implements OnModuleInit, OnApplicatio
   }
 
   private helperExited(helper: ChildProcess, code: number | null, signal: string | null): void {
-    const slot = this.helpers.indexOf(helper);
-    if (slot >= 0) this.helpers[slot] = null;
+    if (this.helper === helper) this.helper = null;
+    // Commands given to a new helper since this one disconnected (or was retired) are not its own.
     const inHand = [...this.pending].filter(([, pending]) => pending.helper === helper);
     if (inHand.length === 0) return;
     const how = signal ? `signal ${signal}` : `code ${code}`;
@@ -240,14 +205,12 @@ export class ForkedSpawner extends Spawner implements OnModuleInit, OnApplicatio
     this.keepAlive();
   }
 
-  /** A helper's channel keeps the event loop alive only while it has commands in hand, so a closed app can exit. */
+  /** The channel keeps the event loop alive only while commands are in hand, so a closed app can exit. */
   private keepAlive(): void {
-    const busy = new Set([...this.pending.values()].map((pending) => pending.helper));
-    for (const helper of this.helpers) {
-      if (!helper?.channel) continue;
-      if (busy.has(helper)) helper.channel.ref();
-      else helper.channel.unref();
-    }
+    const channel = this.helper?.channel;
+    if (!channel) return;
+    if (this.pending.size > 0) channel.ref();
+    else channel.unref();
   }
 }
 
