@@ -16,9 +16,14 @@ export interface ComputedPage {
   validUntil: number;
 }
 
-/** Whether a job that changed while the read was under way lies in the range it read (after its `after`, up to `upper`). */
+/** Whether a page of the jobs after `after` up to `upper` (null: to the end) may show job `id`. */
+function inRange(id: string, after: string, upper: string | null): boolean {
+  return id > after && (upper === null || id <= upper);
+}
+
+/** Whether a job that changed while the read was under way lies in the range it read: the rule stored pages follow. */
 function overtaken(fill: Fill, upper: string | null): boolean {
-  return fill.changed === 'any' || fill.changed.some((id) => upper === null || id <= upper);
+  return fill.changed === 'any' || fill.changed.some((id) => inRange(id, fill.after, upper));
 }
 
 interface Entry {
@@ -130,7 +135,7 @@ export class JobListCache implements OnModuleInit, OnModuleDestroy {
       this.detach(fill);
     }
     for (const [key, entry] of this.entries) {
-      if (jobIds.some((id) => id > entry.after && (entry.upper === null || id <= entry.upper))) this.drop(key, entry);
+      if (jobIds.some((id) => inRange(id, entry.after, entry.upper))) this.drop(key, entry);
     }
   }
 
