@@ -12,7 +12,7 @@ export type RunTrigger = (typeof RUN_TRIGGERS)[number];
 @Check('cw_runs_status_check', `status IN ('queued', 'running', 'succeeded', 'failed', 'timed_out', 'cancelled', 'abandoned', 'skipped')`)
 @Check('cw_runs_trigger_check', `trigger IN ('schedule', 'manual', 'catchup', 'retry', 'chain')`)
 @Index('cw_runs_job_instant_key', ['jobId', 'scheduledFor'], { unique: true, where: `trigger IN ('schedule', 'catchup')` })
-@Index('cw_runs_queued_idx', ['queuedAt'], { where: `status = 'queued'` })
+@Index('cw_runs_queued_order_idx', ['queuedAt', 'id'], { where: `status = 'queued'` })
 @Index('cw_runs_active_idx', ['jobId'], { where: `status IN ('queued', 'running')` })
 @Index('cw_runs_job_history_idx', ['jobId', 'queuedAt', 'id'])
 @Index('cw_runs_retry_key', ['parentRunId'], { unique: true, where: `trigger = 'retry'` })

@@ -113,9 +113,7 @@ export class RunsRepository {
    */
   async claimQueued(nodeId: string, limit: number): Promise<ClaimedRun[]> {
     return this.db.rows<ClaimedRun>(
-      `UPDATE cw_runs r SET status = 'running', node_id = $1, started_at = now()
-       FROM cw_jobs j
-       WHERE j.id = r.job_id AND r.id IN (
+      `WITH picked AS (
          SELECT q.id FROM cw_runs q JOIN cw_jobs qj ON qj.id = q.job_id
          WHERE q.status = 'queued' AND (q.not_before IS NULL OR q.not_before <= now())
            AND ((qj.overlap IN ('skip', 'allow') AND q.trigger <> 'catchup')
@@ -123,9 +121,14 @@ export class RunsRepository {
                     -- Only a job's oldest queued run may start, so one claim (or two nodes at once) never starts two.
                     AND NOT EXISTS (SELECT 1 FROM cw_runs y WHERE y.job_id = q.job_id AND y.status = 'queued'
                                     AND (y.queued_at, y.id) < (q.queued_at, q.id))))
+         -- The order of cw_runs_queued_order_idx: a claim reads about as many queued runs as it takes.
          ORDER BY q.queued_at, q.id
          LIMIT $2
-         FOR UPDATE OF q SKIP LOCKED)
+         FOR UPDATE OF q SKIP LOCKED
+       )
+       UPDATE cw_runs r SET status = 'running', node_id = $1, started_at = now()
+       FROM picked p, cw_jobs j
+       WHERE r.id = p.id AND j.id = r.job_id
        RETURNING ${RUN_COLUMNS}, j.pipeline`,
       [nodeId, limit],
     );
