@@ -39,6 +39,26 @@ for (const url of process.env.DATABASE_URL ? [process.env.DATABASE_URL] : []) {
       expect(received.filter((m) => m.name === 'run.finished').map((m) => m.payload.runId)).toEqual(['f0', 'f1', 'f2', 'f3', 'f4']);
     });
 
+    it('sends signals published together in one statement, each as its own NOTIFY, in order', async () => {
+      const client = (sender as unknown as { client: pg.Client }).client;
+      const query = client.query.bind(client);
+      let statements = 0;
+      client.query = ((...args: Parameters<pg.Client['query']>) => {
+        statements++;
+        return query(...args);
+      }) as pg.Client['query'];
+      try {
+        received.length = 0;
+        for (let i = 0; i < 300; i++) sender.publish('run.finished', { runId: `f${i}`, status: 'succeeded' });
+        await settle(() => received.length);
+        expect(received.filter((m) => m.name === 'run.finished').map((m) => m.payload.runId)).toEqual(Array.from({ length: 300 }, (_, i) => `f${i}`));
+        // 300 signals and the marker: one statement, or two when the marker came after the first went out.
+        expect(statements).toBeLessThanOrEqual(2);
+      } finally {
+        client.query = query;
+      }
+    });
+
     it('sends a run.queued published after the previous one went out (receivers always hear of the last one)', async () => {
       received.length = 0;
       sender.publish('run.queued', { runId: 'first' });

@@ -29,6 +29,10 @@ export type SignalName = keyof Signals;
 const COALESCED = new Set<SignalName>(['run.queued', 'run.changed']);
 /** NOTIFY payloads must stay under 8,000 bytes: past this many characters of ids, "any job" is sent. */
 const MAX_JOB_ID_CHARS = 4000;
+/** Signals sent by one statement at most. */
+const MAX_PER_STATEMENT = 500;
+/** How long a close waits for signals still being sent. */
+const CLOSE_FLUSH_MS = 1_000;
 
 const CHANNEL = 'cronwarden';
 const RECONNECT_MS = [250, 1000, 5000];
@@ -45,9 +49,11 @@ export class Notifier {
   private client: pg.Client | null = null;
   private closed = false;
   private retry: NodeJS.Timeout | undefined;
-  private sending: Promise<void> = Promise.resolve();
+  /** Signals waiting to be sent, in order: the next statement sends all of them. */
+  private queue: Array<{ name: SignalName; payload: unknown }> = [];
   /** The coalesced signals waiting to be sent, by name, with the job ids merged into them. */
   private readonly waiting = new Map<SignalName, JobIds>();
+  private sending: Promise<void> | null = null;
 
   constructor(
     private readonly nodeId: string,
@@ -63,11 +69,14 @@ export class Notifier {
     return () => this.local.off(name, handler);
   }
 
-  /** Delivers locally now and to the other nodes through the database. Never throws. */
+  /**
+   * Delivers locally now and to the other nodes through the database. Never throws. Signals
+   * published while a statement is on its way go out together in the next one, a NOTIFY each: a
+   * burst of a thousand runs costs a few round trips, not a thousand.
+   */
   publish<K extends SignalName>(name: K, payload: Signals[K]): void {
     this.local.emit(name, payload);
     if (!this.client) return;
-    let sent: Signals[K] = payload;
     if (COALESCED.has(name)) {
       // Receivers only re-read: while one waits to be sent, another adds its jobs to it and says nothing more.
       const waiting = this.waiting.get(name);
@@ -75,26 +84,43 @@ export class Notifier {
         waiting.jobIds = mergeJobIds(waiting.jobIds, (payload as JobIds).jobIds);
         return;
       }
-      sent = { ...payload };
-      this.waiting.set(name, sent as JobIds);
+      const copy = { ...payload } as JobIds;
+      this.waiting.set(name, copy);
+      this.queue.push({ name, payload: copy });
+    } else {
+      this.queue.push({ name, payload });
     }
-    const client = this.client;
-    // One query at a time on the LISTEN connection (pg deprecates overlapping ones); order is kept too.
-    this.sending = this.sending
-      .then(() => {
-        if (this.waiting.get(name) === sent) this.waiting.delete(name);
-        return client.query('SELECT pg_notify($1, $2)', [CHANNEL, JSON.stringify({ from: this.nodeId, name, payload: bounded(sent) })]);
-      })
-      .then(
-        () => undefined,
-        (error: Error) => this.logger.warn(`could not notify other nodes of ${name}: ${error.message}`),
-      );
+    this.sending ??= Promise.resolve().then(() => this.send());
+  }
+
+  /** Sends what waits, one statement at a time on the LISTEN connection (pg deprecates overlapping queries), until nothing does. */
+  private async send(): Promise<void> {
+    while (this.queue.length > 0) {
+      const client = this.client;
+      const batch = this.queue.splice(0, MAX_PER_STATEMENT);
+      for (const { name, payload } of batch) if (this.waiting.get(name) === payload) this.waiting.delete(name);
+      // Without a connection they are lost, like a NOTIFY no one hears: every receiver also polls.
+      if (!client) continue;
+      const messages = batch.map(({ name, payload }) => JSON.stringify({ from: this.nodeId, name, payload: bounded(payload) }));
+      try {
+        // unnest yields the messages in order, and NOTIFYs of one transaction arrive in the order sent.
+        await client.query('SELECT pg_notify($1, message) FROM unnest($2::text[]) AS message', [CHANNEL, messages]);
+      } catch (error) {
+        const names = [...new Set(batch.map(({ name }) => name))].join(', ');
+        this.logger.warn(`could not notify other nodes of ${names}: ${(error as Error).message}`);
+      }
+    }
+    this.sending = null;
   }
 
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.retry);
     this.local.removeAllListeners();
+    // Signals published before the close (a shutdown's last runs) still go out, unless the database does not answer.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.sending, new Promise((resolve) => (timer = setTimeout(resolve, CLOSE_FLUSH_MS)))]);
+    clearTimeout(timer);
     const client = this.client;
     this.client = null;
     await client?.end().catch(() => undefined);
