@@ -229,7 +229,7 @@ export class OutputCapture {
     const skip = Math.max(0, data.length - this.tailBudget);
     this.dropped += skip;
     const kept = data.subarray(skip);
-    this.appendTo(this.tail, 0, stream, kept, adoptable);
+    this.appendTo(this.tail, 0, stream, kept, adoptable, true);
     this.tailBytes += kept.length;
     this.trimTail();
   }
@@ -245,9 +245,15 @@ export class OutputCapture {
     }
   }
 
-  /** Appends to `segments`, merging into the last one when it is open (index ≥ firstOpen) and of the same stream. */
-  private appendTo(segments: Segment[], firstOpen: number, stream: OutputStream, data: Buffer, adoptable: boolean): void {
-    if (data.length >= ADOPT_MIN_BYTES && data.length <= MAX_CHUNK_BYTES) {
+  /**
+   * Appends to `segments`, merging into the last one when it is open (index ≥ firstOpen) and of the
+   * same stream. With `fullSize` (the tail, which only a lot of output reaches) a copied write
+   * fills the last segment and new ones are MAX_CHUNK_BYTES from the start: merging never grows
+   * them, every dropped segment frees the buffer the next one needs, and a flood of reads of any
+   * size cycles through the same few buffers.
+   */
+  private appendTo(segments: Segment[], firstOpen: number, stream: OutputStream, data: Buffer, adoptable: boolean, fullSize = false): void {
+    if (data.length >= ADOPT_MIN_BYTES && data.length <= MAX_CHUNK_BYTES && (adoptable || !fullSize)) {
       // A big write (a pipe's read) is a chunk of its own: merged into the last one, it would grow that by a copy.
       if (!adoptable) return void segments.push(Segment.copyOf(this.nextSeq++, stream, data, this.takeSpare(data.length)));
       if (ownsItsMemory(data)) return void segments.push(Segment.adopt(this.nextSeq++, stream, data));
@@ -256,7 +262,7 @@ export class OutputCapture {
     while (rest.length > 0) {
       let last = segments.length > firstOpen ? segments[segments.length - 1] : undefined;
       if (!last || last.stream !== stream || last.length >= MAX_CHUNK_BYTES) {
-        const capacity = Math.min(rest.length, MAX_CHUNK_BYTES);
+        const capacity = fullSize ? MAX_CHUNK_BYTES : Math.min(rest.length, MAX_CHUNK_BYTES);
         last = new Segment(this.nextSeq++, stream, capacity, this.takeSpare(capacity));
         segments.push(last);
       }
