@@ -40,7 +40,17 @@ describe('WriteBatcher', () => {
       open();
     }
     await expect(Promise.all(all)).resolves.toEqual([10, 20, 30, 40, 50]);
-    expect(batches).toEqual([[1], [2, 3], [4, 5]]);
+    expect(batches).toEqual([[1, 2], [3, 4], [5]]);
+  });
+
+  it('writes the items pushed by one synchronous run of code in one batch', async () => {
+    const { batches, write, open } = gatedWrite();
+    const batcher = new WriteBatcher(write);
+    const all = [1, 2, 3].map((n) => batcher.push(n));
+    await settle();
+    expect(batches).toEqual([[1, 2, 3]]);
+    open();
+    await expect(Promise.all(all)).resolves.toEqual([10, 20, 30]);
   });
 
   it('writes the items of a failed batch one by one, so only the bad one gets the error', async () => {
@@ -57,6 +67,6 @@ describe('WriteBatcher', () => {
     await expect(two).rejects.toThrow('value 2 out of range');
     await expect(three).resolves.toBe(3);
     await expect(batcher.push(4)).resolves.toBe(4);
-    expect(calls).toEqual([[1], [2, 3], [2], [3], [4]]);
+    expect(calls).toEqual([[1, 2, 3], [1], [2], [3], [4]]);
   });
 });

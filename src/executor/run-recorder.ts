@@ -20,6 +20,12 @@ import { isTransientDatabaseError } from '../common/errors.js';
 import { RunFinisher } from './run-finisher.js';
 import { runOutcome } from './run-outcome.js';
 
+/**
+ * A child's pid is written this long after it started. Most runs of a busy node are shorter: their
+ * finish records the pid, and a burst costs no pid statement per run. A daemon that dies sooner
+ * leaves that child unknown to the reaper (as a pid write still on its way always did).
+ */
+const PID_WRITE_DELAY_MS = 25;
 /** How long to keep retrying to record a finished run while the database is away. */
 const RECORD_RETRY_FOR_MS = 10 * 60_000;
 
@@ -46,6 +52,9 @@ export class RunRecorder {
     await this.runs.setPids(entries);
     return entries.map(() => undefined);
   });
+  /** Children started in the last PID_WRITE_DELAY_MS whose pids are not written yet, by run. */
+  private readonly unwrittenPids = new Map<string, RunPid>();
+  private pidTimer: NodeJS.Timeout | null = null;
 
   /** `processEnded` is called once the child has exited (or could not start), before its output and outcome are written. */
   async execute(run: ClaimedRun, signal: AbortSignal, processEnded: () => void = () => undefined): Promise<void> {
@@ -91,10 +100,11 @@ export class RunRecorder {
           stopSampling = this.sampler.track(pid);
           this.metrics.runStarted(run.jobId, run.trigger, run.scheduledFor, new Date());
           spawned = { runId: run.id, pid, processStart: processStartToken(pid) };
-          // Best effort and batched: the finish records the pid too, should this write come late or fail.
-          void this.pids.push(spawned).catch(() => undefined);
+          this.writePidSoon(spawned);
         },
       });
+      // The finish records the pid: a child that ended before its pid was written needs no write of its own.
+      this.unwrittenPids.delete(run.id);
       clearInterval(timer);
       const usage = stopSampling?.() ?? {};
       processEnded();
@@ -102,9 +112,24 @@ export class RunRecorder {
       return { result, capture, usage, spawned };
     } finally {
       clearInterval(timer);
+      this.unwrittenPids.delete(run.id);
       // Before the finish is recorded: a reader that sees the run ended reads the table, complete by then.
       stopServing();
     }
+  }
+
+  /**
+   * Writes a child's pid (for the reaper of a node that died) PID_WRITE_DELAY_MS after it started,
+   * together with the others started meanwhile. Best effort: the finish records the pid too.
+   */
+  private writePidSoon(spawned: RunPid): void {
+    this.unwrittenPids.set(spawned.runId, spawned);
+    this.pidTimer ??= setTimeout(() => {
+      this.pidTimer = null;
+      const due = [...this.unwrittenPids.values()];
+      this.unwrittenPids.clear();
+      for (const entry of due) void this.pids.push(entry).catch(() => undefined);
+    }, PID_WRITE_DELAY_MS).unref();
   }
 
   private spec(run: ClaimedRun, pipeline: PipelineConfig) {

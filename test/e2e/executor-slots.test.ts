@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { Database } from '../../src/database/database.js';
 import { processExists } from '../support/processes.js';
@@ -10,6 +13,9 @@ import { api, createTestStore, FIXTURES, startTestDaemon, token, waitFor, type T
 // runs every connection in one backend session, where a lock excludes nothing: PostgreSQL only.
 
 const admin = token('ops', ['admin']);
+/** Where the quick runs' children write their pids (a child this short ends before its own pid write). */
+const pidDir = mkdtempSync(join(tmpdir(), 'cw-slots-'));
+afterAll(() => rmSync(pidDir, { recursive: true, force: true }));
 
 const yaml = `
 daemon:
@@ -18,7 +24,7 @@ pipelines:
   short:
     command: ["${FIXTURES}/sleep.sh", "1"]
   quick:
-    command: ["${FIXTURES}/exit-0.sh"]
+    command: ["${FIXTURES}/write-pid.sh", "${pidDir}"]
 jobs:
   first: { pipeline: short, cron: "0 0 1 1 *" }
   second: { pipeline: short, cron: "0 0 1 1 *" }
@@ -101,7 +107,8 @@ for (const kind of process.env.DATABASE_URL ? ['postgres' as const] : []) {
       let fourth: Run;
       try {
         fourth = await trigger('fourth');
-        const pid = await waitFor(() => pidOf(fourth.id), 10_000, 'the run to start');
+        const pidFile = join(pidDir, fourth.id);
+        const pid = await waitFor(() => Number(readFileSync(pidFile, { encoding: 'utf8', flag: 'a+' })), 10_000, 'the run to start');
         await waitFor(async () => !processExists(pid), 10_000, 'its process to exit');
         const cancel = await api(daemon, 'POST', `/api/cron/runs/${fourth.id}/cancel`, { token: admin, body: { reason: 'too late' } });
         expect(cancel.status).toBe(202);
