@@ -63,6 +63,14 @@ export class RunsRepository {
   constructor(private readonly db: Database) {}
 
   /**
+   * Fire statements worth running at once, each on its own connection: on PostgreSQL a large tick
+   * keeps both cores busy; the embedded database has one connection.
+   */
+  get fireConcurrency(): number {
+    return Math.min(4, Math.max(1, Math.floor(this.db.poolSize / 3)));
+  }
+
+  /**
    * Fires scheduled instants, at most one per job, in one statement: moves each job's anchor
    * forward and records its run. The anchor guard and the unique (job, instant) key make each
    * happen once whatever the number of nodes; the overlap policy decides between `queued` and

@@ -22,8 +22,10 @@ const SYNC_INTERVAL_MS = 5_000;
 const SKEWED_RECHECK_MS = 1_000;
 /** Jobs catching up concurrently within one tick (each records its missed instants in order). */
 const CATCHUP_CONCURRENCY = 8;
-/** On-time instants recorded by one statement, one per job: 10,000 jobs due at once take ten. */
+/** On-time instants recorded by one statement at most, one per job. */
 const FIRE_BATCH = 1_000;
+/** Fewest jobs per statement when a tick's fires are split across connections. */
+const MIN_PARALLEL_BATCH = 100;
 /** Instants within the misfire grace fired in one pass (a per-second job late by the grace has 5). */
 const MAX_ON_TIME = 1_000;
 /** How soon a fire that failed (the database away) is tried again. */
@@ -51,7 +53,7 @@ interface ScheduledJob {
 /**
  * Fires every enabled, unpaused job at its instants: one timer over a heap of next fires. A fire
  * only inserts a queued run (the executor runs it); the insert itself decides, across nodes, that
- * an instant fires once. The jobs due in a tick are fired together, a thousand per statement, and
+ * an instant fires once. The jobs due in a tick are fired together, up to a thousand per statement, and
  * each job's next fire is kept in the database (`next_fire_at`), so a start with many jobs reads
  * the heap instead of computing every schedule.
  */
@@ -213,15 +215,21 @@ export class SchedulerService {
   }
 
   /**
-   * Fires each job's due instant, a batch of jobs per statement. A job with several instants due
-   * (a per-second job after a pause of the loop) gets one per round, oldest first.
+   * Fires each job's due instant, a batch of jobs per statement, several statements at once where
+   * the database has the connections (each batch holds other jobs, so their order does not
+   * matter). A job with several instants due (a per-second job after a pause of the loop) gets one
+   * per round, oldest first.
    */
   private async fireOnTime(jobs: ScheduledJob[], now: number): Promise<void> {
+    const parallel = this.runs.fireConcurrency;
     let pending = jobs;
     for (let round = 0; pending.length > 0 && round < MAX_ON_TIME; round++) {
       const again: ScheduledJob[] = [];
-      for (let i = 0; i < pending.length; i += FIRE_BATCH) {
-        const batch = pending.slice(i, i + FIRE_BATCH);
+      // Split so that every connection gets a share, but not into statements too small to be worth one.
+      const size = Math.min(FIRE_BATCH, Math.max(MIN_PARALLEL_BATCH, Math.ceil(pending.length / parallel)));
+      const batches: ScheduledJob[][] = [];
+      for (let i = 0; i < pending.length; i += size) batches.push(pending.slice(i, i + size));
+      await forEachConcurrently(batches, parallel, async (batch) => {
         let runs: RunRow[];
         try {
           runs = await this.runs.fireMany(
@@ -232,12 +240,12 @@ export class SchedulerService {
           if (batch.length > 1 && !isTransientDatabaseError(error)) {
             // Something about one job, not the database: fire each on its own so the others are not held back.
             for (const job of batch) await this.fireAlone(job, now);
-            continue;
+            return;
           }
           // The database may be away: keep the jobs due and try again shortly; their anchors did not move.
           this.logger.warn(`could not fire ${batch.length} job(s) (${batch[0].id}…): ${(error as Error).message}`);
           for (const job of batch) this.retryShortly(job, now);
-          continue;
+          return;
         }
         for (const job of batch) this.advance(job, job.next!);
         await this.recorded(runs, batch).catch((error: Error) => this.logger.warn(`could not apply overlap policy replace: ${error.message}`));
@@ -245,7 +253,7 @@ export class SchedulerService {
           if (job.next !== null && job.next.getTime() <= now) again.push(job);
           else this.schedule(job);
         }
-      }
+      });
       pending = again;
     }
     for (const job of pending) this.schedule(job);
