@@ -45,15 +45,18 @@ describe('readPipe', () => {
   });
 
   it('hands over what the pipe read before it was taken, and ends with it when its end was read too', async () => {
-    const child = await spawner.spawn({ program: '/bin/sh', args: ['-c', 'head -c 1000 /dev/zero'], cwd: '/', env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+    // It writes after the spawner process handed its pipes over (a command that ends at once has none to hand over).
+    const child = await spawner.spawn({ program: '/bin/sh', args: ['-c', 'sleep 0.1; head -c 1000 /dev/zero'], cwd: '/', env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+    expect(child).toMatchObject({ ended: false, output: [] });
+    const [stdout, stderr] = [child.stdout!, child.stderr!];
     await child.exited;
     // Nobody reads it yet: its bytes and its end wait in the Socket the IPC channel made, as when the other pipe comes late.
-    await waitFor('the end of the pipe', () => (child.stdout as unknown as { _readableState: { ended: boolean } })._readableState.ended);
+    await waitFor('the end of the pipe', () => (stdout as unknown as { _readableState: { ended: boolean } })._readableState.ended);
 
     const started = Date.now();
-    expect((await readAll(child.stdout)).length).toBe(1000);
+    expect((await readAll(stdout)).length).toBe(1000);
     expect(Date.now() - started).toBeLessThan(1_000);
-    await readAll(child.stderr);
+    await readAll(stderr);
   }, 10_000);
 
   it('reads a stream that is no pipe through its data events', async () => {

@@ -40,7 +40,8 @@ export interface RunResult {
 export interface RunOptions {
   /** Aborting it stops the run like a timeout does (SIGTERM, then SIGKILL) and marks it cancelled. */
   signal?: AbortSignal;
-  onSpawn?: (pid: number) => void;
+  /** Told of the process once started; `ended` when it had exited by then (a quick command, see spawner-process.mjs). */
+  onSpawn?: (pid: number, started: { ended: boolean }) => void;
   /** Where output goes; created from spec.maxOutputBytes when absent. */
   output?: OutputCapture;
 }
@@ -112,8 +113,13 @@ class SupervisedRun {
   private async supervise(child: SpawnedChild): Promise<RunResult> {
     const { pid } = child;
     this.pid = pid;
-    // Each read is copied as far as the capture keeps it: bytes past the cap are never allocated.
-    const pipes = (['stdout', 'stderr'] as const).map((stream) => readPipe(child[stream], (data) => this.output.copy(stream, data)));
+    // Output read before the pipes were ours comes first; each read of a pipe is copied as far as
+    // the capture keeps it: bytes past the cap are never allocated.
+    for (const piece of child.output) this.output.copy(piece.stream, piece.data);
+    const pipes = (['stdout', 'stderr'] as const).flatMap((stream) => {
+      const pipe = child[stream];
+      return pipe ? [readPipe(pipe, (data) => this.output.copy(stream, data))] : [];
+    });
     // A pipe handed over by the spawner process may have closed already (a command without
     // output that exited at once); one with output cannot: its bytes wait for our reader.
     const pipesClosed = Promise.all(pipes.map((pipe) => new Promise((resolve) => (pipe.closed ? resolve(undefined) : pipe.once('close', resolve)))));
@@ -122,7 +128,7 @@ class SupervisedRun {
     // Starting the command takes a moment (a round trip to the spawner): an abort meanwhile counts.
     if (this.options.signal?.aborted) this.stop('cancel');
     if (this.spec.timeoutMs > 0) this.after(this.spec.timeoutMs, () => this.stop('timeout'));
-    this.options.onSpawn?.(pid);
+    this.options.onSpawn?.(pid, { ended: child.ended });
 
     const exit = await child.exited;
     this.leaderExited = true;

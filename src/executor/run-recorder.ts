@@ -96,9 +96,14 @@ export class RunRecorder {
       const result = await this.runner.run(this.spec(run, pipeline), {
         signal,
         output: capture,
-        onSpawn: (pid) => {
-          stopSampling = this.sampler.track(pid);
+        onSpawn: (pid, { ended }) => {
           this.metrics.runStarted(run.jobId, run.trigger, run.scheduledFor, new Date());
+          if (ended) {
+            // Gone already: nothing to sample or to find again after a crash; the finish records the pid.
+            spawned = { runId: run.id, pid, processStart: null };
+            return;
+          }
+          stopSampling = this.sampler.track(pid);
           spawned = { runId: run.id, pid, processStart: processStartToken(pid) };
           this.writePidSoon(spawned);
         },

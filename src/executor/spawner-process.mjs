@@ -6,11 +6,19 @@
 // daemon forks this process once and asks it over the IPC channel:
 //
 //   daemon → { type: 'spawn', id, program, args, cwd, env }
-//   ← { type: 'pipe', id, pid, stream: 'stdout' | 'stderr' } with the pipe's handle (twice)
-//   ← { type: 'exit', id, code, signal }            when the command's process has exited
+//   ← { type: 'ended', id, pid, code, signal, output }  a quick command: exited, its output read to the end
+//   ← { type: 'pipe', id, pid, stream: 'stdout' | 'stderr', output?, closed? }
+//                                                    with the pipe's handle, or closed: true (twice)
+//   ← { type: 'exit', id, code, signal }            when a command whose pipes were handed over has exited
 //   ← { type: 'error', id, code, message }          when it could not be started
 //
-// Not a byte of output is read here: the pipes are handed over unread and the daemon reads them.
+// A command that exits within QUICK_MS with its pipes at their end, having written at most
+// QUICK_BYTES, is reported in one message with its output ([stream index, base64] in the order
+// read). Any other has its pipes handed over and read by the daemon, after the output read here so
+// far (in the first 'pipe' message). Handing a pipe over costs a message the daemon must
+// acknowledge before the channel carries anything else, and the daemon a socket per pipe: for a
+// burst of short commands that was the limit on runs per second.
+//
 // It ignores SIGINT, SIGTERM and SIGHUP (a Ctrl-C reaches the whole foreground process group, and
 // the daemon still needs exit statuses while it shuts down) and exits when the channel closes.
 import { spawn } from 'node:child_process';
@@ -27,6 +35,12 @@ process.on('message', (request) => {
   if (request?.type === 'spawn') start(request);
 });
 
+/** How long a command may take to be reported in one message, output included. */
+const QUICK_MS = 10;
+/** The most output such a command may write; more, and its pipes are handed over at once. */
+const QUICK_BYTES = 64 * 1024;
+const STREAMS = ['stdout', 'stderr'];
+
 function start({ id, program, args, cwd, env }) {
   let child;
   try {
@@ -41,18 +55,67 @@ function start({ id, program, args, cwd, env }) {
   }
   // Later errors (none are expected: we never kill from here) must not end this process.
   child.on('error', () => undefined);
-  for (const stream of ['stdout', 'stderr']) {
-    const pipe = child[stream];
-    // The socket started reading when it was made; stop before the event loop turns, so that the
-    // daemon gets every byte. Not readable any more, so that Node does not resume it when the
-    // command exits (it would read the end of the output, and end or close our copy before it is
-    // handed over). Handing a handle over closes our copy once the daemon has it.
-    pipe._handle.readStop();
-    pipe._handle.reading = false;
-    pipe.readable = false;
-    reply({ type: 'pipe', id, pid: child.pid, stream }, pipe);
+  const pid = child.pid;
+  const pipes = [child.stdout, child.stderr];
+  /** Output read here, in the order read: [stream index, base64]. */
+  let output = [];
+  let bytes = 0;
+  let open = pipes.length;
+  let exit = null;
+  let reported = false;
+
+  const timer = setTimeout(handOver, QUICK_MS);
+  pipes.forEach((pipe, i) => {
+    pipe.on('data', (data) => {
+      output.push([i, data.toString('base64')]);
+      bytes += data.length;
+      if (bytes > QUICK_BYTES) handOver();
+    });
+    pipe.once('end', () => {
+      open--;
+      quickEnd();
+    });
+  });
+  child.once('exit', (code, signal) => {
+    exit = { code, signal };
+    if (reported) reply({ type: 'exit', id, code, signal });
+    else quickEnd();
+  });
+
+  function quickEnd() {
+    if (reported || exit === null || open > 0) return;
+    reported = true;
+    clearTimeout(timer);
+    reply({ type: 'ended', id, pid, ...exit, output });
   }
-  child.once('exit', (code, signal) => reply({ type: 'exit', id, code, signal }));
+
+  function handOver() {
+    if (reported) return;
+    reported = true;
+    clearTimeout(timer);
+    pipes.forEach((pipe, i) => {
+      pipe.removeAllListeners('data');
+      pipe.removeAllListeners('end');
+      // What was read so far goes first, with the first pipe; the daemon reads the rest.
+      const message = { type: 'pipe', id, pid, stream: STREAMS[i], output };
+      output = [];
+      // Its end was read: every byte was read here already (a flowing stream emits what it reads at once).
+      if (pipe._readableState.ended || !pipe._handle) {
+        reply({ ...message, closed: true });
+        return;
+      }
+      // Stop reading before the event loop turns, so that the daemon gets every byte left. Not
+      // readable any more, so that Node does not resume it when the command exits (it would read
+      // the end of the output, and end or close our copy before it is handed over). Handing a
+      // handle over closes our copy once the daemon has it.
+      pipe.pause();
+      pipe._handle.readStop();
+      pipe._handle.reading = false;
+      pipe.readable = false;
+      reply(message, pipe);
+    });
+    if (exit) reply({ type: 'exit', id, ...exit });
+  }
 }
 
 function fail(id, error) {

@@ -106,6 +106,38 @@ describe('ForkedSpawner', () => {
     own.onApplicationShutdown();
   });
 
+  it('reports a command that ends at once in one message with its output, and no pipes to read', async () => {
+    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
+    const child = await spawner.spawn({ program: '/bin/sh', args: ['-c', 'printf one; printf two >&2; exit 3'], cwd: fixtures, env });
+
+    expect(child).toMatchObject({ ended: true, stdout: null, stderr: null });
+    await expect(child.exited).resolves.toEqual({ code: 3, signal: null });
+    const text = (stream: string) => Buffer.concat(child.output.filter((piece) => piece.stream === stream).map((piece) => piece.data)).toString();
+    expect([text('stdout'), text('stderr')]).toEqual(['one', 'two']);
+  });
+
+  it('hands over the pipes of a command still running, with what was read of them first', async () => {
+    const output = new OutputCapture(1024 * 1024);
+    let ended: boolean | null = null;
+    const result = await runner.run(shell('echo early; sleep 0.2; echo late'), { output, onSpawn: (_pid, started) => (ended = started.ended) });
+
+    expect(ended).toBe(false);
+    expect(result).toMatchObject({ exitCode: 0, error: null });
+    expect(Buffer.concat(output.chunks().map((chunk) => chunk.data)).toString()).toBe('early\nlate\n');
+  });
+
+  it('hands over the pipes of a command that ends at once but writes more than one message should carry', async () => {
+    const child = await spawner.spawn({ program: '/bin/sh', args: ['-c', 'head -c 300000 /dev/zero'], cwd: fixtures, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+
+    expect(child.ended).toBe(false);
+    expect(child.stdout).not.toBeNull();
+    const result = await runner.run(shell('head -c 300000 /dev/zero'));
+    expect(result).toMatchObject({ exitCode: 0, outputBytes: 300_000 });
+    child.stdout!.resume();
+    child.stderr?.resume();
+    await child.exited;
+  });
+
   it('reports a program that cannot be started with the system error code', async () => {
     await expect(spawner.spawn({ program: 'cronwarden-no-such-program', args: [], cwd: fixtures, env: {} })).rejects.toMatchObject({ code: 'ENOENT' });
   });

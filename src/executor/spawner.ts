@@ -21,10 +21,21 @@ export interface SpawnExit {
   lost?: string;
 }
 
+/** Output read before the daemon had the pipes, in the order it was read. */
+export interface OutputPiece {
+  stream: 'stdout' | 'stderr';
+  data: Buffer;
+}
+
 export interface SpawnedChild {
   pid: number;
-  stdout: Readable;
-  stderr: Readable;
+  /** A pipe still open, to read to its end; null when all of its output is in `output`. */
+  stdout: Readable | null;
+  stderr: Readable | null;
+  /** Output read before the pipes were handed over (all of it for a quick command): it comes first. */
+  output: OutputPiece[];
+  /** The process had exited before it was handed over (`exited` has resolved): there is nothing left to watch. */
+  ended: boolean;
   exited: Promise<SpawnExit>;
 }
 
@@ -54,7 +65,7 @@ export class DirectSpawner extends Spawner {
       }
       child.on('error', () => undefined);
       const exited = new Promise<SpawnExit>((done) => child.once('exit', (code, signal) => done({ code, signal })));
-      resolve({ pid: child.pid, stdout: child.stdout!, stderr: child.stderr!, exited });
+      resolve({ pid: child.pid, stdout: child.stdout!, stderr: child.stderr!, output: [], ended: false, exited });
     });
   }
 }
@@ -63,8 +74,12 @@ const SPAWNER_SCRIPT = fileURLToPath(new URL('./spawner-process.mjs', import.met
 /** How often a child orphaned by the spawner's death is looked for until it is gone. */
 const ORPHAN_POLL_MS = 200;
 
+/** Output as the helper sends it: [0 for stdout or 1 for stderr, base64]. */
+type WireOutput = Array<[0 | 1, string]>;
+
 type SpawnerMessage =
-  | { type: 'pipe'; id: number; pid: number; stream: 'stdout' | 'stderr' }
+  | { type: 'ended'; id: number; pid: number; code: number | null; signal: string | null; output: WireOutput }
+  | { type: 'pipe'; id: number; pid: number; stream: 'stdout' | 'stderr'; output?: WireOutput; closed?: boolean }
   | { type: 'exit'; id: number; code: number | null; signal: string | null }
   | { type: 'error'; id: number; code: string | null; message: string };
 
@@ -74,7 +89,9 @@ interface Pending {
   resolve: (child: SpawnedChild) => void;
   reject: (error: Error) => void;
   pid: number | null;
-  pipes: Partial<Record<'stdout' | 'stderr', Socket>>;
+  /** Each pipe once the helper told of it: its handle, or null when it had closed already. */
+  pipes: Partial<Record<'stdout' | 'stderr', Socket | null>>;
+  output: OutputPiece[];
   exited: Promise<SpawnExit>;
   exit: (exit: SpawnExit) => void;
 }
@@ -83,9 +100,10 @@ interface Pending {
  * Starts commands from a small helper process (spawner-process.mjs), forked once and again if it
  * dies. Node's spawn() forks the caller, which costs in proportion to the caller's memory and
  * blocks its event loop: from the daemon it took 9.5–13.5 ms against 6.1 ms from a bare Node
- * process on the benchmark machine, and was half the daemon's CPU under load. The helper hands
- * back the pid and both pipes unread, then each exit status; the daemon signals process groups
- * itself, as before.
+ * process on the benchmark machine, and was half the daemon's CPU under load. The helper reports a
+ * command that ended at once in one message with its output; of any other it hands back the pid
+ * and both pipes (with what it read of them), then the exit status. The daemon signals process
+ * groups itself, as before.
  *
  * If the helper dies, commands it was starting fail with a clear error, and commands already
  * running keep running (their pipes are ours) but their exit status is lost: each ends, once its
@@ -109,7 +127,7 @@ export class ForkedSpawner extends Spawner implements OnModuleInit, OnApplicatio
     return new Promise((resolve, reject) => {
       let exit!: (exit: SpawnExit) => void;
       const exited = new Promise<SpawnExit>((done) => (exit = done));
-      this.pending.set(id, { helper, resolve, reject, pid: null, pipes: {}, exited, exit });
+      this.pending.set(id, { helper, resolve, reject, pid: null, pipes: {}, output: [], exited, exit });
       this.keepAlive();
       helper.send({ type: 'spawn', id, ...request }, (error) => {
         if (!error) return;
@@ -151,14 +169,19 @@ export class ForkedSpawner extends Spawner implements OnModuleInit, OnApplicatio
     if (message.type === 'error') {
       this.pending.delete(message.id);
       pending.reject(Object.assign(new Error(message.message), { code: message.code ?? undefined }));
+    } else if (message.type === 'ended') {
+      this.pending.delete(message.id);
+      pending.exit({ code: message.code, signal: message.signal });
+      pending.resolve({ pid: message.pid, stdout: null, stderr: null, output: decodeOutput(message.output), ended: true, exited: pending.exited });
     } else if (message.type === 'pipe') {
       pending.pid = message.pid;
-      if (handle) {
-        handle.on('error', () => undefined);
-        pending.pipes[message.stream] = handle;
-      }
+      if (message.output) pending.output.push(...decodeOutput(message.output));
+      if (handle) handle.on('error', () => undefined);
+      pending.pipes[message.stream] = handle ?? null;
       const { stdout, stderr } = pending.pipes;
-      if (stdout && stderr) pending.resolve({ pid: message.pid, stdout, stderr, exited: pending.exited });
+      if (stdout !== undefined && stderr !== undefined) {
+        pending.resolve({ pid: message.pid, stdout, stderr, output: pending.output, ended: false, exited: pending.exited });
+      }
     } else {
       this.pending.delete(message.id);
       pending.exit({ code: message.code, signal: message.signal });
@@ -192,11 +215,11 @@ export class ForkedSpawner extends Spawner implements OnModuleInit, OnApplicatio
     this.logger.error(`the spawner process exited (${how}) with ${inHand.length} command(s) in hand; it is started again for the next one`);
     for (const [id, pending] of inHand) {
       const { stdout, stderr } = pending.pipes;
-      if (pending.pid !== null && stdout && stderr) {
+      if (pending.pid !== null && stdout !== undefined && stderr !== undefined) {
         // Running, and its pipes are ours: it goes on, but nobody is left to tell us how it ends.
         void waitUntilGone(pending.pid).then(() => pending.exit({ code: null, signal: null, lost: `the spawner process exited (${how}) while the command ran: its exit status is unknown` }));
       } else {
-        Object.values(pending.pipes).forEach((pipe) => pipe.destroy());
+        Object.values(pending.pipes).forEach((pipe) => pipe?.destroy());
         if (pending.pid !== null) killProcessGroup(pending.pid, 'SIGKILL');
         pending.reject(new Error(`the spawner process exited (${how}) before the command was started`));
       }
@@ -212,6 +235,12 @@ export class ForkedSpawner extends Spawner implements OnModuleInit, OnApplicatio
     if (this.pending.size > 0) channel.ref();
     else channel.unref();
   }
+}
+
+const STREAMS = ['stdout', 'stderr'] as const;
+
+function decodeOutput(output: WireOutput): OutputPiece[] {
+  return output.map(([stream, base64]) => ({ stream: STREAMS[stream], data: Buffer.from(base64, 'base64') }));
 }
 
 async function waitUntilGone(pid: number): Promise<void> {

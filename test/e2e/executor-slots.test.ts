@@ -108,7 +108,7 @@ for (const kind of process.env.DATABASE_URL ? ['postgres' as const] : []) {
       try {
         fourth = await trigger('fourth');
         const pidFile = join(pidDir, fourth.id);
-        const pid = await waitFor(() => Number(readFileSync(pidFile, { encoding: 'utf8', flag: 'a+' })), 10_000, 'the run to start');
+        const pid = await waitFor(async () => Number(readFileSync(pidFile, { encoding: 'utf8', flag: 'a+' })), 10_000, 'the run to start');
         await waitFor(async () => !processExists(pid), 10_000, 'its process to exit');
         const cancel = await api(daemon, 'POST', `/api/cron/runs/${fourth.id}/cancel`, { token: admin, body: { reason: 'too late' } });
         expect(cancel.status).toBe(202);
