@@ -1,5 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { DataSource, type QueryRunner } from 'typeorm';
+import type pg from 'pg';
+import { DataSource, QueryFailedError, type QueryRunner } from 'typeorm';
 import { DatabaseUnavailableError } from '../common/errors.js';
 import type { DatabaseTarget } from './data-source.js';
 
@@ -9,6 +11,13 @@ import type { DatabaseTarget } from './data-source.js';
  */
 @Injectable()
 export class Database {
+  /** Tells this Database's prepared statements from any other process's in a shared session. */
+  private readonly instance = randomBytes(4).toString('hex');
+  private readonly connectionIds = new WeakMap<pg.ClientBase, number>();
+  private nextConnectionId = 1;
+  /** A number per statement text prepared so far: a bounded set, the daemon's hot statements. */
+  private readonly statementIds = new Map<string, number>();
+
   constructor(
     readonly dataSource: DataSource,
     readonly kind: DatabaseTarget['kind'],
@@ -30,6 +39,28 @@ export class Database {
     }
   }
 
+  /**
+   * Like `rows`, for a statement the daemon runs for every run or trigger: parsed and planned once
+   * per connection (a named prepared statement), then only bound and executed. On the embedded
+   * database, parse and plan were half the time of a claim. For statements whose text is fixed
+   * (no values spliced in), and whose generic plan is as good as a custom one: PostgreSQL may
+   * switch to the generic plan after five executions. Errors are TypeORM's, as from `rows`.
+   */
+  async prepared<T>(sql: string, params: unknown[] = [], runner?: QueryRunner): Promise<T[]> {
+    if (runner) return this.runPrepared<T>(runner, sql, params);
+    const own = await this.connect();
+    try {
+      return await this.runPrepared<T>(own, sql, params);
+    } finally {
+      await own.release();
+    }
+  }
+
+  /** The first row of a prepared statement (see `prepared`), or null. */
+  async preparedOne<T>(sql: string, params: unknown[] = [], runner?: QueryRunner): Promise<T | null> {
+    return (await this.prepared<T>(sql, params, runner))[0] ?? null;
+  }
+
   /** The first row, or null. */
   async one<T>(sql: string, params: unknown[] = [], runner?: QueryRunner): Promise<T | null> {
     return (await this.rows<T>(sql, params, runner))[0] ?? null;
@@ -43,6 +74,29 @@ export class Database {
     } finally {
       await runner.release();
     }
+  }
+
+  private async runPrepared<T>(runner: QueryRunner, sql: string, params: unknown[]): Promise<T[]> {
+    // A connected runner hands back its connection: the pooled pg client.
+    const client = (await runner.connect()) as pg.ClientBase;
+    try {
+      return (await client.query<T & pg.QueryResultRow>({ name: this.statementName(client, sql), text: sql, values: params })).rows;
+    } catch (error) {
+      throw new QueryFailedError(sql, params, error as Error);
+    }
+  }
+
+  /**
+   * A name for `sql` on `client`'s connection. The embedded database serves every connection in one
+   * session, where names outlive the connection that prepared them: a name is unique to this
+   * process and connection, so a new connection never meets an old one's statement.
+   */
+  private statementName(client: pg.ClientBase, sql: string): string {
+    let connection = this.connectionIds.get(client);
+    if (connection === undefined) this.connectionIds.set(client, (connection = this.nextConnectionId++));
+    let statement = this.statementIds.get(sql);
+    if (statement === undefined) this.statementIds.set(sql, (statement = this.statementIds.size + 1));
+    return `cw_${this.instance}_${connection}_${statement}`;
   }
 
   /**

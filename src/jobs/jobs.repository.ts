@@ -75,7 +75,7 @@ export class JobsRepository {
   }
 
   async findById(id: string): Promise<JobRow | null> {
-    return this.db.one<JobRow>(`SELECT ${JOB_COLUMNS} FROM cw_jobs j WHERE j.id = $1`, [id]);
+    return this.db.preparedOne<JobRow>(`SELECT ${JOB_COLUMNS} FROM cw_jobs j WHERE j.id = $1`, [id]);
   }
 
   /** Every enabled, unpaused job's schedule: what the scheduler loads at start (only the columns it needs). */

@@ -80,7 +80,7 @@ export class RunsRepository {
    */
   async fireMany(requests: FireRequest[], maxClockSkewMs: number): Promise<RunRow[]> {
     if (requests.length === 0) return [];
-    return this.db.rows<RunRow>(
+    return this.db.prepared<RunRow>(
       `WITH request AS (
          SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[], $4::text[], $5::text[], $6::uuid[])
            AS q(job_id, scheduled_for, anchor_to, trigger, skip_reason, run_id)
@@ -120,7 +120,10 @@ export class RunsRepository {
    * `replace`, and catch-up runs of any job, start one run at a time, oldest first.
    */
   async claimQueued(nodeId: string, limit: number): Promise<ClaimedRun[]> {
-    return this.db.rows<ClaimedRun>(
+    if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`claim limit must be a positive integer, got ${limit}`);
+    // The limit is part of the text (one prepared statement per value): a generic plan that does not
+    // know it may sort every queued run instead of reading the index's first few.
+    return this.db.prepared<ClaimedRun>(
       `WITH picked AS (
          SELECT q.id FROM cw_runs q JOIN cw_jobs qj ON qj.id = q.job_id
          WHERE q.status = 'queued' AND (q.not_before IS NULL OR q.not_before <= now())
@@ -131,21 +134,21 @@ export class RunsRepository {
                                     AND (y.queued_at, y.id) < (q.queued_at, q.id))))
          -- The order of cw_runs_queued_order_idx: a claim reads about as many queued runs as it takes.
          ORDER BY q.queued_at, q.id
-         LIMIT $2
+         LIMIT ${limit}
          FOR UPDATE OF q SKIP LOCKED
        )
        UPDATE cw_runs r SET status = 'running', node_id = $1, started_at = now()
        FROM picked p, cw_jobs j
        WHERE r.id = p.id AND j.id = r.job_id
        RETURNING ${RUN_COLUMNS}, j.pipeline`,
-      [nodeId, limit],
+      [nodeId],
     );
   }
 
   /** Records children's pids and their process identities (see processStartToken), many runs per statement. */
   async setPids(entries: RunPid[]): Promise<void> {
     if (entries.length === 0) return;
-    await this.db.rows(
+    await this.db.prepared(
       `UPDATE cw_runs r SET pid = e.pid, process_start = e.process_start
        FROM unnest($1::uuid[], $2::integer[], $3::text[]) AS e(id, pid, process_start)
        WHERE r.id = e.id AND r.pid IS NULL`,
@@ -164,7 +167,7 @@ export class RunsRepository {
    */
   async finishMany(entries: Array<{ runId: string; finish: RunFinish }>, runner?: QueryRunner): Promise<Array<RunRow | null>> {
     const column = <T>(pick: (finish: RunFinish) => T) => entries.map((e) => pick(e.finish));
-    const rows = await this.db.rows<RunRow>(
+    const rows = await this.db.prepared<RunRow>(
       `UPDATE cw_runs r SET status = e.status, finished_at = e.finished_at, duration_ms = e.duration_ms, exit_code = e.exit_code,
          signal = e.signal, error = COALESCE(e.error, r.error), output_bytes = e.output_bytes,
          output_dropped_bytes = e.output_dropped_bytes, output_truncated = e.output_truncated,
@@ -326,7 +329,7 @@ export class RunsRepository {
    * the job does not exist or is disabled (deleted meanwhile); then nothing is written.
    */
   async queueManual(jobId: string, params: Record<string, unknown>, by: string, auditDetails: Record<string, unknown>): Promise<RunRow | null> {
-    return this.db.one<RunRow>(
+    return this.db.preparedOne<RunRow>(
       `WITH run AS (
          INSERT INTO cw_runs (id, job_id, status, trigger, scheduled_for, params, triggered_by)
          SELECT $1, j.id, 'queued', 'manual', now(), j.params || $3::jsonb, $4 FROM cw_jobs j WHERE j.id = $2 AND j.enabled
