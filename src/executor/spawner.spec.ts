@@ -8,7 +8,8 @@ import { ForkedSpawner } from './spawner.js';
 // What ProcessRunner does with either spawner is in process-runner.spec.ts; here, what is the
 // spawner process's own: who the parent is, and what happens when the helper is signalled or dies.
 const fixtures = fileURLToPath(new URL('../../test/fixtures/', import.meta.url));
-const spawner = new ForkedSpawner();
+// One helper process, so that the tests below know which one started a command.
+const spawner = new ForkedSpawner(1);
 const runner = new ProcessRunner(spawner);
 afterAll(() => spawner.onApplicationShutdown());
 
@@ -37,6 +38,23 @@ describe('ForkedSpawner', () => {
     expect(spawner.helperPid).not.toBeNull();
     expect(parent).toBe(spawner.helperPid);
     expect(parent).not.toBe(process.pid);
+  });
+
+  it('shares a burst of commands between its helper processes', async () => {
+    const two = new ForkedSpawner(2);
+    two.onModuleInit();
+    try {
+      const parents = await Promise.all(Array.from({ length: 8 }, async () => {
+        let parent: number | null = null;
+        const result = await new ProcessRunner(two).run(shell('sleep 0.2'), { onSpawn: (pid) => (parent = parentOf(pid)) });
+        expect(result).toMatchObject({ exitCode: 0, error: null });
+        return parent;
+      }));
+      expect(two.helperPids).toHaveLength(2);
+      expect(new Set(parents)).toEqual(new Set(two.helperPids));
+    } finally {
+      two.onApplicationShutdown();
+    }
   });
 
   it('hands over every byte of a command that wrote and exited before we took its pipes', async () => {
@@ -90,7 +108,7 @@ describe('ForkedSpawner', () => {
   });
 
   it('gives no more commands to a helper whose channel failed, though its exit is not seen yet', async () => {
-    const own = new ForkedSpawner();
+    const own = new ForkedSpawner(1);
     own.onModuleInit();
     const dead = own.helperPid!;
     process.kill(dead, 'SIGKILL');
@@ -143,7 +161,7 @@ describe('ForkedSpawner', () => {
   });
 
   it('ends its helper at shutdown', async () => {
-    const own = new ForkedSpawner();
+    const own = new ForkedSpawner(1);
     own.onModuleInit();
     const helper = own.helperPid!;
     expect(processExists(helper)).toBe(true);

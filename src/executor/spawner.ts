@@ -2,7 +2,7 @@ import { fork, spawn, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { killProcessGroup } from './process-group.js';
 import { isRunning } from './process-identity.js';
 
@@ -71,6 +71,14 @@ export class DirectSpawner extends Spawner {
 }
 
 const SPAWNER_SCRIPT = fileURLToPath(new URL('./spawner-process.mjs', import.meta.url));
+/**
+ * Helper processes started. spawn() blocks its caller until the child has exec'd (~1.4 ms here),
+ * so one process starts ~650 commands a second however idle the CPU; a second one overlaps those
+ * waits (1,000/s). Each costs ~40 MiB.
+ */
+export const SPAWNER_PROCESSES = 2;
+/** Injection token for another number of helper processes (tests use one). */
+export const SPAWNER_PROCESS_COUNT = Symbol('SPAWNER_PROCESS_COUNT');
 /** How often a child orphaned by the spawner's death is looked for until it is gone. */
 const ORPHAN_POLL_MS = 200;
 
@@ -112,17 +120,30 @@ interface Pending {
 @Injectable()
 export class ForkedSpawner extends Spawner implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('Spawner');
-  private helper: ChildProcess | null = null;
+  /** One slot per helper process; null until started, and again once it died or was retired. */
+  private readonly helpers: Array<ChildProcess | null>;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
 
-  /** The helper's pid while it runs (for operators and tests). */
+  constructor(@Optional() @Inject(SPAWNER_PROCESS_COUNT) processes: number = SPAWNER_PROCESSES) {
+    super();
+    this.helpers = Array.from({ length: Math.max(1, processes) }, () => null);
+  }
+
+  /** The first helper's pid while it runs (for operators and tests). */
   get helperPid(): number | null {
-    return this.helper?.pid ?? null;
+    return this.helpers[0]?.pid ?? null;
+  }
+
+  /** The pids of the helpers running now. */
+  get helperPids(): number[] {
+    return this.helpers.flatMap((helper) => (helper?.pid === undefined ? [] : [helper.pid]));
   }
 
   spawn(request: SpawnRequest): Promise<SpawnedChild> {
-    const helper = this.helper?.connected ? this.helper : this.startHelper();
+    const slot = this.leastBusySlot();
+    const current = this.helpers[slot];
+    const helper = current?.connected ? current : this.startHelper(slot);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       let exit!: (exit: SpawnExit) => void;
@@ -137,17 +158,28 @@ export class ForkedSpawner extends Spawner implements OnModuleInit, OnApplicatio
     });
   }
 
-  /** At start, so that the first run does not wait for the helper to boot. */
+  /** At start, so that the first runs do not wait for the helpers to boot. */
   onModuleInit(): void {
-    this.helper ??= this.startHelper();
+    this.helpers.forEach((helper, slot) => helper ?? this.startHelper(slot));
   }
 
   onApplicationShutdown(): void {
-    // Runs have ended by now (ExecutorService.shutdown); the helper exits when its channel closes.
-    if (this.helper?.connected) this.helper.disconnect();
+    // Runs have ended by now (ExecutorService.shutdown); a helper exits when its channel closes.
+    for (const helper of this.helpers) if (helper?.connected) helper.disconnect();
   }
 
-  private startHelper(): ChildProcess {
+  /** The slot whose helper has the fewest commands in hand (a slot without one has none). */
+  private leastBusySlot(): number {
+    if (this.helpers.length === 1) return 0;
+    const load = this.helpers.map(() => 0);
+    for (const { helper } of this.pending.values()) {
+      const slot = this.helpers.indexOf(helper);
+      if (slot >= 0) load[slot]++;
+    }
+    return load.indexOf(Math.min(...load));
+  }
+
+  private startHelper(slot: number): ChildProcess {
     const execArgv = process.execArgv.filter((arg) => !/^--(inspect|debug)/.test(arg));
     const helper = fork(SPAWNER_SCRIPT, [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     helper.on('message', (message: SpawnerMessage, handle?: Socket) => this.receive(message, handle));
@@ -155,7 +187,7 @@ export class ForkedSpawner extends Spawner implements OnModuleInit, OnApplicatio
     helper.once('exit', (code, signal) => this.helperExited(helper, code, signal));
     // Only the channel, and only while commands are in hand, keeps the event loop alive (keepAlive).
     helper.unref();
-    this.helper = helper;
+    this.helpers[slot] = helper;
     return helper;
   }
 
@@ -194,7 +226,7 @@ export class ForkedSpawner extends Spawner implements OnModuleInit, OnApplicatio
    * commands: the next one starts a new helper rather than failing the same way.
    */
   private retire(helper: ChildProcess): void {
-    if (this.helper === helper) this.helper = null;
+    this.forget(helper);
     if (helper.connected) helper.disconnect();
   }
 
@@ -207,7 +239,7 @@ export class ForkedSpawner extends Spawner implements OnModuleInit, OnApplicatio
   }
 
   private helperExited(helper: ChildProcess, code: number | null, signal: string | null): void {
-    if (this.helper === helper) this.helper = null;
+    this.forget(helper);
     // Commands given to a new helper since this one disconnected (or was retired) are not its own.
     const inHand = [...this.pending].filter(([, pending]) => pending.helper === helper);
     if (inHand.length === 0) return;
@@ -228,12 +260,22 @@ export class ForkedSpawner extends Spawner implements OnModuleInit, OnApplicatio
     this.keepAlive();
   }
 
-  /** The channel keeps the event loop alive only while commands are in hand, so a closed app can exit. */
+  /** Its slot is free for a new helper. */
+  private forget(helper: ChildProcess): void {
+    const slot = this.helpers.indexOf(helper);
+    if (slot >= 0) this.helpers[slot] = null;
+  }
+
+  /** A channel keeps the event loop alive only while its helper has commands in hand, so a closed app can exit. */
   private keepAlive(): void {
-    const channel = this.helper?.channel;
-    if (!channel) return;
-    if (this.pending.size > 0) channel.ref();
-    else channel.unref();
+    for (const helper of this.helpers) {
+      const channel = helper?.channel;
+      if (!channel) continue;
+      let busy = false;
+      for (const pending of this.pending.values()) if (pending.helper === helper) busy = true;
+      if (busy) channel.ref();
+      else channel.unref();
+    }
   }
 }
 
