@@ -120,28 +120,12 @@ export class RunsRepository {
    * `replace`, and catch-up runs of any job, start one run at a time, oldest first.
    */
   async claimQueued(nodeId: string, limit: number): Promise<ClaimedRun[]> {
-    if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`claim limit must be a positive integer, got ${limit}`);
-    // The limit is part of the text (one prepared statement per value): a generic plan that does not
-    // know it may sort every queued run instead of reading the index's first few.
+    // cw_claim_runs (migration ClaimFunction1764000010000) takes the oldest claimable runs in the
+    // order of cw_runs_queued_order_idx, however few statistics the planner has.
     return this.db.prepared<ClaimedRun>(
-      `WITH picked AS (
-         SELECT q.id FROM cw_runs q JOIN cw_jobs qj ON qj.id = q.job_id
-         WHERE q.status = 'queued' AND (q.not_before IS NULL OR q.not_before <= now())
-           AND ((qj.overlap IN ('skip', 'allow') AND q.trigger <> 'catchup')
-                OR (NOT EXISTS (SELECT 1 FROM cw_runs x WHERE x.job_id = q.job_id AND x.status = 'running')
-                    -- Only a job's oldest queued run may start, so one claim (or two nodes at once) never starts two.
-                    AND NOT EXISTS (SELECT 1 FROM cw_runs y WHERE y.job_id = q.job_id AND y.status = 'queued'
-                                    AND (y.queued_at, y.id) < (q.queued_at, q.id))))
-         -- The order of cw_runs_queued_order_idx: a claim reads about as many queued runs as it takes.
-         ORDER BY q.queued_at, q.id
-         LIMIT ${limit}
-         FOR UPDATE OF q SKIP LOCKED
-       )
-       UPDATE cw_runs r SET status = 'running', node_id = $1, started_at = now()
-       FROM picked p, cw_jobs j
-       WHERE r.id = p.id AND j.id = r.job_id
-       RETURNING ${RUN_COLUMNS}, j.pipeline`,
-      [nodeId],
+      `SELECT ${RUN_COLUMNS}, (SELECT j.pipeline FROM cw_jobs j WHERE j.id = r.job_id) AS pipeline
+       FROM cw_claim_runs($1, $2) r`,
+      [nodeId, limit],
     );
   }
 
