@@ -65,16 +65,18 @@ function start({ id, program, args, cwd, env }) {
   let reported = false;
 
   const timer = setTimeout(handOver, QUICK_MS);
+  const onData = pipes.map((pipe, i) => (data) => {
+    output.push([i, data.toString('base64')]);
+    bytes += data.length;
+    if (bytes > QUICK_BYTES) handOver();
+  });
+  const onEnd = () => {
+    open--;
+    quickEnd();
+  };
   pipes.forEach((pipe, i) => {
-    pipe.on('data', (data) => {
-      output.push([i, data.toString('base64')]);
-      bytes += data.length;
-      if (bytes > QUICK_BYTES) handOver();
-    });
-    pipe.once('end', () => {
-      open--;
-      quickEnd();
-    });
+    pipe.on('data', onData[i]);
+    pipe.once('end', onEnd);
   });
   child.once('exit', (code, signal) => {
     exit = { code, signal };
@@ -94,8 +96,9 @@ function start({ id, program, args, cwd, env }) {
     reported = true;
     clearTimeout(timer);
     pipes.forEach((pipe, i) => {
-      pipe.removeAllListeners('data');
-      pipe.removeAllListeners('end');
+      // Only our own listeners: Node's (which close the socket at its end) stay.
+      pipe.off('data', onData[i]);
+      pipe.off('end', onEnd);
       // What was read so far goes first, with the first pipe; the daemon reads the rest.
       const message = { type: 'pipe', id, pid, stream: STREAMS[i], output };
       output = [];
