@@ -59,6 +59,28 @@ for (const url of process.env.DATABASE_URL ? [process.env.DATABASE_URL] : []) {
       }
     });
 
+    it('holds the first signal a moment for others, so signals published a few promise callbacks apart share a statement', async () => {
+      const client = (sender as unknown as { client: pg.Client }).client;
+      const query = client.query.bind(client);
+      let statements = 0;
+      client.query = ((...args: Parameters<pg.Client['query']>) => {
+        statements++;
+        return query(...args);
+      }) as pg.Client['query'];
+      try {
+        received.length = 0;
+        sender.publish('run.finished', { runId: 'a', status: 'succeeded' });
+        // Microtasks only: a statement sent at once would be on its way now; no timer can have fired.
+        for (let i = 0; i < 5; i++) await Promise.resolve();
+        sender.publish('run.finished', { runId: 'b', status: 'succeeded' });
+        await settle(() => received.length);
+        expect(received.filter((m) => m.name === 'run.finished').map((m) => m.payload.runId)).toEqual(['a', 'b']);
+        expect(statements).toBe(1);
+      } finally {
+        client.query = query;
+      }
+    });
+
     it('sends a run.queued published after the previous one went out (receivers always hear of the last one)', async () => {
       received.length = 0;
       sender.publish('run.queued', { runId: 'first' });
