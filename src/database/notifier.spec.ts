@@ -39,34 +39,34 @@ for (const url of process.env.DATABASE_URL ? [process.env.DATABASE_URL] : []) {
       expect(received.filter((m) => m.name === 'run.finished').map((m) => m.payload.runId)).toEqual(['f0', 'f1', 'f2', 'f3', 'f4']);
     });
 
-    it('sends signals published together in one statement, each as its own NOTIFY, in order', async () => {
+    /** Counts the statements the sender's LISTEN connection sends (its NOTIFYs) until `stop()`. */
+    const countStatements = () => {
       const client = (sender as unknown as { client: pg.Client }).client;
       const query = client.query.bind(client);
-      let statements = 0;
+      const counter = { count: 0, stop: () => void (client.query = query) };
       client.query = ((...args: Parameters<pg.Client['query']>) => {
-        statements++;
+        counter.count++;
         return query(...args);
       }) as pg.Client['query'];
+      return counter;
+    };
+
+    it('sends signals published together in one statement, each as its own NOTIFY, in order', async () => {
+      const statements = countStatements();
       try {
         received.length = 0;
         for (let i = 0; i < 300; i++) sender.publish('run.finished', { runId: `f${i}`, status: 'succeeded' });
         await settle(() => received.length);
         expect(received.filter((m) => m.name === 'run.finished').map((m) => m.payload.runId)).toEqual(Array.from({ length: 300 }, (_, i) => `f${i}`));
         // 300 signals and the marker: one statement, or two when the marker came after the first went out.
-        expect(statements).toBeLessThanOrEqual(2);
+        expect(statements.count).toBeLessThanOrEqual(2);
       } finally {
-        client.query = query;
+        statements.stop();
       }
     });
 
     it('holds the first signal a moment for others, so signals published a few promise callbacks apart share a statement', async () => {
-      const client = (sender as unknown as { client: pg.Client }).client;
-      const query = client.query.bind(client);
-      let statements = 0;
-      client.query = ((...args: Parameters<pg.Client['query']>) => {
-        statements++;
-        return query(...args);
-      }) as pg.Client['query'];
+      const statements = countStatements();
       try {
         received.length = 0;
         sender.publish('run.finished', { runId: 'a', status: 'succeeded' });
@@ -75,9 +75,9 @@ for (const url of process.env.DATABASE_URL ? [process.env.DATABASE_URL] : []) {
         sender.publish('run.finished', { runId: 'b', status: 'succeeded' });
         await settle(() => received.length);
         expect(received.filter((m) => m.name === 'run.finished').map((m) => m.payload.runId)).toEqual(['a', 'b']);
-        expect(statements).toBe(1);
+        expect(statements.count).toBe(1);
       } finally {
-        client.query = query;
+        statements.stop();
       }
     });
 
