@@ -124,10 +124,14 @@ class SupervisedRun {
     // output that exited at once); one with output cannot: its bytes wait for our reader.
     const pipesClosed = Promise.all(pipes.map((pipe) => new Promise((resolve) => (pipe.closed ? resolve(undefined) : pipe.once('close', resolve)))));
     const onAbort = (): void => this.stop('cancel');
-    this.options.signal?.addEventListener('abort', onAbort, { once: true });
-    // Starting the command takes a moment (a round trip to the spawner): an abort meanwhile counts.
-    if (this.options.signal?.aborted) this.stop('cancel');
-    if (this.spec.timeoutMs > 0) this.after(this.spec.timeoutMs, () => this.stop('timeout'));
+    // A command that had ended when it was handed over ran to its end: an abort or a timeout can
+    // no longer stop it, and its outcome stands (a cancel is still recorded as asked).
+    if (!child.ended) {
+      this.options.signal?.addEventListener('abort', onAbort, { once: true });
+      // Starting the command takes a moment (a round trip to the spawner): an abort meanwhile counts.
+      if (this.options.signal?.aborted) this.stop('cancel');
+      if (this.spec.timeoutMs > 0) this.after(this.spec.timeoutMs, () => this.stop('timeout'));
+    }
     this.options.onSpawn?.(pid, { ended: child.ended });
 
     const exit = await child.exited;
