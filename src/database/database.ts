@@ -30,13 +30,7 @@ export class Database {
 
   /** The rows a statement returns (also for INSERT/UPDATE/DELETE … RETURNING). */
   async rows<T>(sql: string, params: unknown[] = [], runner?: QueryRunner): Promise<T[]> {
-    if (runner) return (await runner.query(sql, params, true)).records as T[];
-    const own = await this.connect();
-    try {
-      return (await own.query(sql, params, true)).records as T[];
-    } finally {
-      await own.release();
-    }
+    return this.withConnection(runner, async (connection) => (await connection.query(sql, params, true)).records as T[]);
   }
 
   /**
@@ -47,13 +41,7 @@ export class Database {
    * switch to the generic plan after five executions. Errors are TypeORM's, as from `rows`.
    */
   async prepared<T>(sql: string, params: unknown[] = [], runner?: QueryRunner): Promise<T[]> {
-    if (runner) return this.runPrepared<T>(runner, sql, params);
-    const own = await this.connect();
-    try {
-      return await this.runPrepared<T>(own, sql, params);
-    } finally {
-      await own.release();
-    }
+    return this.withConnection(runner, (connection) => this.runPrepared<T>(connection, sql, params));
   }
 
   /** The first row of a prepared statement (see `prepared`), or null. */
@@ -68,11 +56,17 @@ export class Database {
 
   /** Runs `work` in one transaction on one connection; pass the runner to every statement inside. */
   async transaction<T>(work: (runner: QueryRunner) => Promise<T>): Promise<T> {
-    const runner = await this.connect();
+    return this.withConnection(undefined, (runner) => runner.manager.transaction(() => work(runner)));
+  }
+
+  /** Runs `work` on `runner`, or on a pooled connection of its own, released afterwards. */
+  private async withConnection<T>(runner: QueryRunner | undefined, work: (runner: QueryRunner) => Promise<T>): Promise<T> {
+    if (runner) return work(runner);
+    const own = await this.connect();
     try {
-      return await runner.manager.transaction(() => work(runner));
+      return await work(own);
     } finally {
-      await runner.release();
+      await own.release();
     }
   }
 
