@@ -117,7 +117,6 @@ export class RunRecorder {
       return { result, capture, usage, spawned };
     } finally {
       clearInterval(timer);
-      this.unwrittenPids.delete(run.id);
       // Before the finish is recorded: a reader that sees the run ended reads the table, complete by then.
       stopServing();
     }
