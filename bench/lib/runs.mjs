@@ -23,8 +23,15 @@ export async function waitForEnded(client, where, params, expected, timeoutMs, e
   }
 }
 
+/** How many runs match `where` now. */
+export async function countRuns(client, where, params) {
+  const { rows } = await client.query(`SELECT count(*)::int AS n FROM cw_runs WHERE ${where}`, params);
+  return rows[0].n;
+}
+
 /**
- * Per run, in ms after its scheduled instant: when it was recorded as due (`queued_at`) and when it
+ * Per run, in ms after its scheduled instant: when it was recorded as due (`queued_at`: a run
+ * staged ahead is queued from its instant, one recorded later from its insert) and when it
  * was claimed to start (`started_at`, set in the claim just before spawn). Plus statuses.
  */
 export async function lateness(client, where, params) {

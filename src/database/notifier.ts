@@ -14,6 +14,11 @@ export interface JobIds {
 export interface Signals {
   /** A run was queued: executors should look for work. */
   'run.queued': { runId: string } & JobIds;
+  /**
+   * Runs were staged ahead of their instants (epoch ms, ascending): executors claim at those
+   * times. A few hundred instants at most per signal, to stay within a NOTIFY payload.
+   */
+  'run.staged': { dueAt: number[] };
   /** A job was created, changed, paused, resumed or removed: schedulers reload it. */
   'job.changed': { jobId: string };
   /** A cancel was asked for a running run: the node running it kills it. */

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CONFIG } from '../config/config.module.js';
 import type { CronwardenConfig } from '../config/config.types.js';
 import { Notifier } from '../database/notifier.js';
+import { ClockCheck } from '../nodes/clock-check.js';
 import { NodeIdentity } from '../nodes/node-identity.js';
 import { RunsRepository, type ClaimedRun } from '../runs/runs.repository.js';
 import { SHUTDOWN_REASON } from './run-finisher.js';
@@ -14,9 +15,13 @@ interface ActiveRun {
   processEnded: boolean;
 }
 
+/** After claiming at a staged instant, look once more this much later (the clocks' skew is a measurement). */
+const DUE_RECHECK_MS = 25;
+
 /**
  * Claims queued runs up to `maxConcurrentRuns` and runs each as a supervised child process. Wakes
- * on a signal (a run queued, a slot freed) and polls as a fallback for lost signals.
+ * on a signal (a run queued, a slot freed), at the instants of staged runs, and polls as a
+ * fallback for lost signals.
  *
  * A slot is a process: it is free again as soon as the process has ended, while its output and
  * outcome are still being written, so that the next run does not wait for those round trips. Runs
@@ -33,6 +38,9 @@ export class ExecutorService {
   private claimAgain = false;
   private poll: NodeJS.Timeout | null = null;
   private unsubscribe: Array<() => void> = [];
+  /** Instants of staged runs still to claim at (epoch ms by the database's clock), ascending. */
+  private dueAt: number[] = [];
+  private dueTimer: NodeJS.Timeout | null = null;
 
   constructor(
     @Inject(CONFIG) private readonly config: CronwardenConfig,
@@ -40,6 +48,7 @@ export class ExecutorService {
     private readonly recorder: RunRecorder,
     private readonly notifier: Notifier,
     private readonly node: NodeIdentity,
+    private readonly clockCheck: ClockCheck,
   ) {}
 
   start(): void {
@@ -49,6 +58,7 @@ export class ExecutorService {
       // A run that ended may let a waiting run of a `queue` or `replace` job start.
       this.notifier.on('run.finished', () => void this.pump()),
       this.notifier.on('run.cancel', ({ runId }) => void this.abortRequested([runId])),
+      this.notifier.on('run.staged', ({ dueAt }) => this.claimAt(dueAt)),
     ];
     this.poll = setInterval(() => {
       void this.pump();
@@ -96,6 +106,8 @@ export class ExecutorService {
   async shutdown(graceMs: number, reason = SHUTDOWN_REASON): Promise<void> {
     this.accepting = false;
     if (this.poll) clearInterval(this.poll);
+    if (this.dueTimer) clearTimeout(this.dueTimer);
+    this.dueAt = [];
     this.unsubscribe.forEach((off) => off());
     // A claim under way may still hand over runs: they are ours now and must end recorded.
     await this.claiming;
@@ -106,6 +118,35 @@ export class ExecutorService {
     clearTimeout(graceTimer);
     this.abortAll(reason);
     await all();
+  }
+
+  /**
+   * Claims at each of these instants, when staged runs become claimable, and once more shortly
+   * after (in case this node's clock runs ahead of the database's by more than measured).
+   */
+  private claimAt(instants: number[]): void {
+    if (!this.accepting) return;
+    const merged = new Set(this.dueAt);
+    for (const at of instants) merged.add(at).add(at + DUE_RECHECK_MS);
+    this.dueAt = [...merged].sort((a, b) => a - b);
+    this.armDue();
+  }
+
+  /** One timer for the earliest instant, set by this node's clock: ahead of the database's by the measured skew, or not behind. */
+  private armDue(): void {
+    if (this.dueTimer) clearTimeout(this.dueTimer);
+    this.dueTimer = null;
+    if (this.dueAt.length === 0 || !this.accepting) return;
+    const skew = Math.max(0, this.clockCheck.currentSkewMs ?? 0);
+    // The database's now() is a transaction's start: a millisecond later it has passed the instant.
+    this.dueTimer = setTimeout(() => {
+      const reached = Date.now() - skew;
+      let passed = 0;
+      while (passed < this.dueAt.length && this.dueAt[passed] < reached) passed++;
+      this.dueAt = this.dueAt.slice(passed);
+      void this.pump();
+      this.armDue();
+    }, Math.max(0, this.dueAt[0] + skew + 1 - Date.now()));
   }
 
   /** Claims as many runs as there are free slots, again while each claim fills them all. */

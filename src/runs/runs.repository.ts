@@ -33,6 +33,17 @@ export interface FireRequest {
   skipReason: string | null;
 }
 
+export interface StageRequest {
+  jobId: string;
+  /** The instant the run is for. */
+  scheduledFor: Date;
+  /** When it may start: the instant plus the job's jitter. */
+  dueAt: Date;
+}
+
+/** What staging did with one job: its run, or `declined` when the job had a run queued or running. */
+export type StageResult = { jobId: string; runId: string; declined: false } | { jobId: string; runId: null; declined: true };
+
 export interface RunFinish {
   status: Extract<RunStatus, 'succeeded' | 'failed' | 'timed_out' | 'cancelled'>;
   finishedAt: Date;
@@ -112,6 +123,50 @@ export class RunsRepository {
       [requests.map((q) => q.jobId), requests.map((q) => q.scheduledFor), requests.map((q) => q.anchorTo),
         requests.map((q) => q.trigger), requests.map((q) => q.skipReason), requests.map(() => randomUUID()), maxClockSkewMs],
     );
+  }
+
+  /**
+   * Records runs ahead of their instants (see SchedulerService): queued, with `queued_at` and
+   * `not_before` at the instant plus jitter, so the claim leaves them until then and nothing is
+   * written at the instant itself. A job with a run queued or running is declined (unless its
+   * overlap policy is `allow`): whether its instant is skipped, queued or replaces that run is
+   * decided at the instant, by fireMany. The anchor guard and the unique (job, instant) key make
+   * each instant happen once, whatever the number of nodes; a job that is paused, disabled or
+   * already past the instant is neither staged nor declined. `queued_at` is never earlier than
+   * the row's own insert time: a run staged late says how late.
+   */
+  async stageMany(requests: StageRequest[], aheadMs: number): Promise<StageResult[]> {
+    if (requests.length === 0) return [];
+    const rows = await this.db.prepared<{ jobId: string; runId: string | null }>(
+      `WITH request AS (
+         SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[], $4::uuid[]) AS q(job_id, scheduled_for, due_at, run_id)
+       ), busy AS (
+         SELECT DISTINCT r.job_id FROM cw_runs r
+         WHERE r.job_id IN (SELECT job_id FROM request) AND r.status IN ('queued', 'running')
+       ), job AS (
+         UPDATE cw_jobs j SET anchor_at = q.scheduled_for FROM request q
+         WHERE j.id = q.job_id AND j.enabled AND NOT j.paused AND (j.anchor_at IS NULL OR j.anchor_at < q.scheduled_for)
+           AND q.scheduled_for <= now() + make_interval(secs => $5::double precision / 1000)
+           AND (j.overlap = 'allow' OR j.id NOT IN (SELECT job_id FROM busy))
+         RETURNING j.id, j.params, q.scheduled_for, q.due_at, q.run_id
+       ), staged AS (
+         INSERT INTO cw_runs AS r (id, job_id, status, trigger, scheduled_for, not_before, params, triggered_by, queued_at)
+         SELECT job.run_id, job.id, 'queued', 'schedule', job.scheduled_for, job.due_at, job.params, 'scheduler',
+                greatest(clock_timestamp(), job.due_at)
+         FROM job
+         ON CONFLICT (job_id, scheduled_for) WHERE trigger IN ('schedule', 'catchup') DO NOTHING
+         RETURNING r.job_id, r.id
+       )
+       SELECT staged.job_id AS "jobId", staged.id AS "runId" FROM staged
+       UNION ALL
+       SELECT q.job_id, NULL FROM request q
+       WHERE q.job_id IN (SELECT job_id FROM busy) AND q.job_id NOT IN (SELECT id FROM job)
+         -- Staged by another node already: nothing is left to decide at the instant.
+         AND NOT EXISTS (SELECT 1 FROM cw_jobs j WHERE j.id = q.job_id AND j.anchor_at >= q.scheduled_for)`,
+      [requests.map((q) => q.jobId), requests.map((q) => q.scheduledFor), requests.map((q) => q.dueAt),
+        requests.map(() => randomUUID()), aheadMs],
+    );
+    return rows.map((row) => (row.runId === null ? { jobId: row.jobId, runId: null, declined: true } : { jobId: row.jobId, runId: row.runId, declined: false }));
   }
 
   /**

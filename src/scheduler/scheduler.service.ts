@@ -7,7 +7,7 @@ import { JobsRepository, type ScheduleRow } from '../jobs/jobs.repository.js';
 import { storedNextFire } from '../jobs/next-run.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { ClockCheck } from '../nodes/clock-check.js';
-import { RunsRepository, type RunRow } from '../runs/runs.repository.js';
+import { RunsRepository, type RunRow, type StageResult } from '../runs/runs.repository.js';
 import { planCatchup } from './catchup.js';
 import { FireHeap } from './fire-heap.js';
 import { missedInstants, nextFireAfter, type ScheduleSpec } from './schedule.js';
@@ -30,6 +30,14 @@ const MAX_ON_TIME = 1_000;
 const RETRY_FIRE_MS = 1_000;
 /** Next fires stored by one statement. */
 const STORE_BATCH = 5_000;
+/**
+ * How long before its instant a job's run is staged. Long enough for the embedded database to
+ * record 10,000 runs (1.2 s here) before they are due; a change of the job in this window
+ * cancels or updates the staged run (migration StagedRuns1764000011000).
+ */
+export const STAGE_AHEAD_MS = 2_000;
+/** Instants announced by one `run.staged` signal (a NOTIFY payload holds under 8,000 bytes). */
+const DUE_PER_SIGNAL = 400;
 
 interface ScheduledJob {
   id: string;
@@ -46,6 +54,8 @@ interface ScheduledJob {
   jitterMs: number;
   /** The row's version when tracked: a sync skips rows it already has. */
   version: number;
+  /** An instant (epoch ms) whose staging was declined (a run of the job was active): it fires at its time. */
+  declinedFor: number | null;
 }
 
 /**
@@ -54,6 +64,13 @@ interface ScheduledJob {
  * an instant fires once. The jobs due in a tick are fired together, up to a thousand per statement, and
  * each job's next fire is kept in the database (`next_fire_at`), so a start with many jobs reads
  * the heap instead of computing every schedule.
+ *
+ * Runs are staged: STAGE_AHEAD_MS before an instant its run is recorded, queued from the instant
+ * on, and the executors are told when to claim. At the instant nothing is left to write, however
+ * many jobs share it, and a node that stops in between leaves the run to the others. A job with a
+ * run still queued or running is not staged: its overlap policy is applied at the instant, by a
+ * fire, as it always was. The heap orders each job by when the scheduler acts on it: the staging
+ * time, or the instant (plus jitter) itself once staging was declined or failed.
  */
 @Injectable()
 export class SchedulerService {
@@ -138,6 +155,7 @@ export class SchedulerService {
       catchupWindowMs: row.catchupWindowMs,
       jitterMs: row.jitterMs,
       version: row.version,
+      declinedFor: null,
     };
     this.jobs.set(job.id, job);
     if (stored === null) this.unstored.add(job);
@@ -149,11 +167,14 @@ export class SchedulerService {
     this.heap.remove(jobId);
   }
 
-  /** Puts a tracked job back on the heap at its next instant (plus its jitter), or off it when it has none. */
+  /**
+   * Puts a tracked job back on the heap at the time to stage its next instant, or at the instant
+   * (plus its jitter) when staging it was declined; off the heap when it has none.
+   */
   private schedule(job: ScheduledJob): void {
     if (this.jobs.get(job.id) !== job) return;
     if (job.next === null) this.heap.remove(job.id);
-    else this.heap.upsert(job.id, job.next.getTime() + jitterFor(job.id, job.next, job.jitterMs));
+    else this.heap.upsert(job.id, dueAt(job) - (job.declinedFor === job.next.getTime() ? 0 : STAGE_AHEAD_MS));
   }
 
   /** The job's anchor moved to `anchor` (fired, skipped, or handled by another node): compute the next instant. */
@@ -195,14 +216,18 @@ export class SchedulerService {
       if (!this.clockCheck.agrees) return;
       const onTime: ScheduledJob[] = [];
       const late: ScheduledJob[] = [];
+      const ahead: ScheduledJob[] = [];
       while ((this.heap.peek()?.at ?? Number.POSITIVE_INFINITY) <= now) {
         const job = this.jobs.get(this.heap.pop()!.jobId);
         if (!job?.next) continue;
-        if (job.next.getTime() > now) this.schedule(job);
-        else (job.next.getTime() <= lateFrom(job, now) ? late : onTime).push(job);
+        if (dueAt(job) > now) {
+          if (job.declinedFor === job.next.getTime()) this.schedule(job);
+          else ahead.push(job);
+        } else (job.next.getTime() <= lateFrom(job, now) ? late : onTime).push(job);
       }
       await this.fireOnTime(onTime, now);
       await forEachConcurrently(late, CATCHUP_CONCURRENCY, (job) => this.catchUp(job));
+      await this.stage(ahead);
       if (now - this.lastSyncAt >= SYNC_INTERVAL_MS) {
         await this.syncChanged(now).catch((error: Error) => this.logger.warn(`could not look for changed jobs: ${error.message}`));
         await this.storeNextFires();
@@ -255,6 +280,60 @@ export class SchedulerService {
       pending = again;
     }
     for (const job of pending) this.schedule(job);
+  }
+
+  /**
+   * Records the runs of instants due within STAGE_AHEAD_MS, in batches like fireOnTime. A job
+   * declined (a run of it active) or a batch that failed is put back at its instant, to be fired
+   * then; a job another node staged, or that is paused meanwhile, moves on like after a fire.
+   */
+  private async stage(jobs: ScheduledJob[]): Promise<void> {
+    const batches: ScheduledJob[][] = [];
+    for (let i = 0; i < jobs.length; i += FIRE_BATCH) batches.push(jobs.slice(i, i + FIRE_BATCH));
+    await forEachConcurrently(batches, this.runs.fireConcurrency, async (batch) => {
+      let results: StageResult[];
+      try {
+        results = await this.runs.stageMany(
+          batch.map((job) => ({ jobId: job.id, scheduledFor: job.next!, dueAt: new Date(dueAt(job)) })),
+          STAGE_AHEAD_MS + this.clockCheck.maxSkewMs,
+        );
+      } catch (error) {
+        // Staging only saves time at the instant: fire these then, the way staging never happened.
+        this.logger.warn(`could not stage ${batch.length} run(s) (${batch[0].id}…); they fire at their instants: ${(error as Error).message}`);
+        for (const job of batch) this.declined(job);
+        return;
+      }
+      const byJob = new Map(results.map((result) => [result.jobId, result]));
+      const staged: ScheduledJob[] = [];
+      const due = new Set<number>();
+      for (const job of batch) {
+        const result = byJob.get(job.id);
+        if (result?.declined) {
+          this.declined(job);
+          continue;
+        }
+        if (result) {
+          staged.push(job);
+          due.add(dueAt(job));
+        }
+        this.advance(job, job.next!);
+        this.schedule(job);
+      }
+      this.announceStaged(staged, [...due].sort((a, b) => a - b));
+    });
+  }
+
+  private declined(job: ScheduledJob): void {
+    job.declinedFor = job.next!.getTime();
+    this.schedule(job);
+  }
+
+  /** Counts the staged runs, tells the job lists, and tells every executor when to claim them. */
+  private announceStaged(staged: ScheduledJob[], due: number[]): void {
+    if (staged.length === 0) return;
+    for (const job of staged) this.metrics.fire(job.id, 'queued');
+    this.notifier.publish('run.changed', { jobIds: staged.map((job) => job.id) });
+    for (let i = 0; i < due.length; i += DUE_PER_SIGNAL) this.notifier.publish('run.staged', { dueAt: due.slice(i, i + DUE_PER_SIGNAL) });
   }
 
   /** Fires a job's due instant with a statement of its own; on failure it is due again shortly. */
@@ -345,6 +424,11 @@ export class SchedulerService {
       }
     }
   }
+}
+
+/** When the job's next instant may start: the instant plus the job's jitter for it. */
+function dueAt(job: ScheduledJob): number {
+  return job.next!.getTime() + jitterFor(job.id, job.next!, job.jitterMs);
 }
 
 /** Instants up to this one are late (older than the misfire grace and the job's jitter): the catch-up policy decides. */

@@ -48,3 +48,41 @@ describe.each(testDatabaseKinds())('a claim on %s', (kind) => {
     }
   });
 });
+
+describe.each(testDatabaseKinds())('a claim among staged runs on %s', (kind) => {
+  let migrated: MigratedDatabase;
+
+  beforeAll(async () => {
+    migrated = await openMigratedDatabase(kind);
+    const db = migrated.database;
+    await db.rows(`INSERT INTO cw_jobs (id, name, pipeline, every_ms, owner, source) VALUES ('later', 'later', 'main', 3600000, 'system', 'api')`);
+    // Runs staged for instants still ahead (RunsRepository.stageMany): queued from their instants on.
+    await db.rows(
+      `INSERT INTO cw_runs (id, job_id, status, trigger, scheduled_for, not_before, params, triggered_by, queued_at)
+       SELECT gen_random_uuid(), 'later', 'queued', 'schedule', t, t, '{}', 'scheduler', t
+       FROM generate_series(1, $1::int) AS i, LATERAL (SELECT now() + make_interval(hours => 1, secs => i)) AS s(t)`,
+      [QUEUED],
+    );
+  });
+  afterAll(async () => {
+    await migrated?.close();
+  });
+
+  it('takes none of them before their instants, and stops reading where they begin', async () => {
+    const runner = migrated.dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      const claim = async () => {
+        const [row] = await runner.query(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) SELECT * FROM cw_claim_runs('node-a', 8)`);
+        return (row['QUERY PLAN'] as Array<{ Plan: Plan }>)[0].Plan;
+      };
+      await claim();
+      const plan = await claim();
+      expect(plan['Actual Rows']).toBe(0);
+      // Reading on through every staged run to look for a claimable one costs a few hundred pages.
+      expect(plan['Shared Hit Blocks'] + plan['Shared Read Blocks']).toBeLessThan(100);
+    } finally {
+      await runner.release();
+    }
+  });
+});

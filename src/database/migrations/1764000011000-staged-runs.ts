@@ -1,0 +1,78 @@
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+
+/** The claim of ClaimFunction1764000010000 with one more condition: `q.queued_at <= now()`. */
+const CLAIM = (staged: boolean) => `
+  CREATE OR REPLACE FUNCTION cw_claim_runs(claiming_node text, how_many integer) RETURNS SETOF cw_runs
+  LANGUAGE plpgsql VOLATILE ROWS 8
+  SET enable_sort = off SET enable_seqscan = off
+  AS $$
+  BEGIN
+    RETURN QUERY
+    WITH picked AS (
+      SELECT q.id FROM cw_runs q JOIN cw_jobs qj ON qj.id = q.job_id
+      WHERE q.status = 'queued' AND (q.not_before IS NULL OR q.not_before <= now())${staged ? `
+        -- A staged run's queued_at is its instant: the index scan ends at the runs not due yet.
+        AND q.queued_at <= now()` : ''}
+        AND ((qj.overlap IN ('skip', 'allow') AND q.trigger <> 'catchup')
+             OR (NOT EXISTS (SELECT 1 FROM cw_runs x WHERE x.job_id = q.job_id AND x.status = 'running')
+                 -- Only a job's oldest queued run may start, so one claim (or two nodes at once) never starts two.
+                 AND NOT EXISTS (SELECT 1 FROM cw_runs y WHERE y.job_id = q.job_id AND y.status = 'queued'
+                                 AND (y.queued_at, y.id) < (q.queued_at, q.id))))
+      ORDER BY q.queued_at, q.id
+      LIMIT how_many
+      FOR UPDATE OF q SKIP LOCKED
+    )
+    UPDATE cw_runs r SET status = 'running', node_id = claiming_node, started_at = now()
+    FROM picked p WHERE r.id = p.id
+    RETURNING r.*;
+  END $$`;
+
+/**
+ * Staged runs: the scheduler records a run shortly before its instant, queued with `queued_at`
+ * (and `not_before`) set to the instant, so that at the instant nothing is left to write and
+ * every node's executor can claim it at once (RunsRepository.stageMany). Two things follow:
+ *
+ * - The claim leaves runs whose queued_at is still ahead; in queued_at order they are the last
+ *   entries of cw_runs_queued_order_idx, so the scan stops where they begin.
+ * - A staged run belongs to the job as it was: pausing, disabling or deleting the job, or
+ *   changing when it fires, cancels it (with the reason); changing its params updates it. A
+ *   trigger does it in the statement that changes the job, whichever path (API, config file,
+ *   another node) that is, so no staged run outlives the change that should have stopped it.
+ */
+export class StagedRuns1764000011000 implements MigrationInterface {
+  name = 'StagedRuns1764000011000';
+
+  async up(db: QueryRunner): Promise<void> {
+    await db.query(CLAIM(true));
+    await db.query(`
+      CREATE FUNCTION cw_jobs_settle_staged_runs() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NOT NEW.enabled OR NEW.paused OR NEW.cron IS DISTINCT FROM OLD.cron OR NEW.every_ms IS DISTINCT FROM OLD.every_ms
+           OR NEW.timezone IS DISTINCT FROM OLD.timezone OR NEW.jitter_ms IS DISTINCT FROM OLD.jitter_ms THEN
+          UPDATE cw_runs SET status = 'cancelled', finished_at = now(), error = CASE
+              WHEN NOT NEW.enabled THEN 'the job was disabled or deleted before this instant'
+              WHEN NEW.paused THEN 'the job was paused before this instant'
+              ELSE 'the job''s schedule changed before this instant'
+            END
+          WHERE job_id = NEW.id AND status = 'queued' AND trigger = 'schedule' AND queued_at > now();
+        ELSE
+          UPDATE cw_runs SET params = NEW.params
+          WHERE job_id = NEW.id AND status = 'queued' AND trigger = 'schedule' AND queued_at > now();
+        END IF;
+        RETURN NULL;
+      END $$`);
+    await db.query(`
+      CREATE TRIGGER cw_jobs_staged_runs AFTER UPDATE ON cw_jobs FOR EACH ROW
+      WHEN (OLD.enabled AND NOT OLD.paused AND (NOT NEW.enabled OR NEW.paused
+            OR NEW.cron IS DISTINCT FROM OLD.cron OR NEW.every_ms IS DISTINCT FROM OLD.every_ms
+            OR NEW.timezone IS DISTINCT FROM OLD.timezone OR NEW.jitter_ms IS DISTINCT FROM OLD.jitter_ms
+            OR NEW.params IS DISTINCT FROM OLD.params))
+      EXECUTE FUNCTION cw_jobs_settle_staged_runs()`);
+  }
+
+  async down(db: QueryRunner): Promise<void> {
+    await db.query('DROP TRIGGER cw_jobs_staged_runs ON cw_jobs');
+    await db.query('DROP FUNCTION cw_jobs_settle_staged_runs()');
+    await db.query(CLAIM(false));
+  }
+}
