@@ -2,15 +2,17 @@
  * Probe: where a run's time goes when the executor drains a queue. Queues `--runs` /bin/true runs
  * by SQL on a fresh daemon and prints, per run, claim → child start → process end (from the
  * stored times), and how many processes were live on average. Usage:
- *   node bench/probes/run-timeline.mjs [--db pglite|postgres] [--runs 2000]
+ *   node bench/probes/run-timeline.mjs [--db pglite|postgres] [--runs 2000] [--daemon-flags="--cpu-prof …"]
  */
 import { parseArgs } from 'node:util';
 import { configYaml, NEVER_CRON, TRUE_PIPELINE } from '../lib/config.mjs';
+import { setDaemonNodeFlags } from '../lib/daemon.mjs';
 import { withFreshDaemon } from '../lib/fresh-daemon.mjs';
 import { waitForEnded } from '../lib/runs.mjs';
 import { summary } from '../lib/stats.mjs';
 
-const { values } = parseArgs({ options: { db: { type: 'string', default: 'pglite' }, runs: { type: 'string', default: '2000' } } });
+const { values } = parseArgs({ options: { db: { type: 'string', default: 'pglite' }, runs: { type: 'string', default: '2000' }, 'daemon-flags': { type: 'string', default: '' } } });
+setDaemonNodeFlags(values['daemon-flags'].split(' ').filter(Boolean));
 const count = Number(values.runs);
 const yaml = configYaml({ daemon: { maxConcurrentRuns: 8 }, pipelines: { true: TRUE_PIPELINE }, jobs: { tp: { pipeline: 'true', cron: NEVER_CRON } } });
 const ctx = { serverUrl: process.env.DATABASE_URL ?? null, daemonFlags: [], log: () => undefined };

@@ -80,4 +80,41 @@ describe.each(testDatabaseKinds())('the fire statements on %s', (kind) => {
     const [run] = await sql<{ queued_at: Date }>(`SELECT queued_at FROM cw_runs WHERE id = $1`, [result.runId]);
     expect(run.queued_at.getTime()).toBeGreaterThan(instant.getTime() + 900);
   });
+
+  it('undoes a staged run when its job changes before the instant: the run is gone, the anchor back before the instant', async () => {
+    await addJobs('undo_every_', 1);
+    await sql(`INSERT INTO cw_jobs (id, name, pipeline, cron, owner, source) VALUES ('undo_cron_1', 'c', 'p', '*/3 * * * * *', 'system', 'api'),
+                 ('undo_cron_2', 'c', 'p', '*/3 * * * * *', 'system', 'api')`);
+    const instant = soon(1_500);
+    const staged = await runs.stageMany(['undo_every_1', 'undo_cron_1', 'undo_cron_2'].map((jobId) => ({ jobId, scheduledFor: instant, dueAt: instant })), 3_000);
+    expect(staged.filter((result) => !result.declined)).toHaveLength(3);
+    await sql(`UPDATE cw_jobs SET next_fire_at = $1::timestamptz + interval '1 hour' WHERE id LIKE 'undo_%'`, [instant]);
+
+    // Paused (an interval job: back one interval; a cron job: back a millisecond, no instant lies between).
+    await sql(`UPDATE cw_jobs SET paused = true WHERE id IN ('undo_every_1', 'undo_cron_1')`);
+    // The schedule changed by a statement that leaves the anchor (the config file's upsert does).
+    await sql(`UPDATE cw_jobs SET cron = '*/5 * * * * *' WHERE id = 'undo_cron_2'`);
+    expect(await sql(`SELECT count(*)::int AS n FROM cw_runs WHERE job_id LIKE 'undo_%'`)).toEqual([{ n: 0 }]);
+    const anchors = await sql<{ id: string; anchor_at: Date; next_fire_at: Date | null }>(`SELECT id, anchor_at, next_fire_at FROM cw_jobs WHERE id LIKE 'undo_%' ORDER BY id`);
+    expect(anchors.map((job) => [job.id, instant.getTime() - job.anchor_at.getTime(), job.next_fire_at])).toEqual([
+      ['undo_cron_1', 1, null],
+      ['undo_cron_2', 1, null],
+      ['undo_every_1', 3_600_000, null],
+    ]);
+  });
+
+  it('leaves the anchor a change sets itself, and a run no longer ahead of its instant', async () => {
+    await addJobs('keep_', 2);
+    const instant = soon(1_500);
+    await runs.stageMany([{ jobId: 'keep_1', scheduledFor: instant, dueAt: instant }], 3_000);
+    // An API schedule change counts from now: it sets the anchor, and the staged run still goes.
+    const [{ now }] = await sql<{ now: Date }>(`UPDATE cw_jobs SET every_ms = 60000, anchor_at = now() WHERE id = 'keep_1' RETURNING now() AS now`);
+    expect(await sql(`SELECT count(*)::int AS n FROM cw_runs WHERE job_id = 'keep_1'`)).toEqual([{ n: 0 }]);
+    expect(await sql(`SELECT anchor_at FROM cw_jobs WHERE id = 'keep_1'`)).toEqual([{ anchor_at: now }]);
+    // A run past its instant is an ordinary queued run: pausing leaves it (and the anchor) be.
+    const past = new Date(Date.now() - 1_000);
+    await runs.stageMany([{ jobId: 'keep_2', scheduledFor: past, dueAt: past }], 3_000);
+    await sql(`UPDATE cw_jobs SET paused = true WHERE id = 'keep_2'`);
+    expect(await sql(`SELECT r.status, j.anchor_at FROM cw_runs r JOIN cw_jobs j ON j.id = r.job_id WHERE r.job_id = 'keep_2'`)).toEqual([{ status: 'queued', anchor_at: past }]);
+  });
 });
