@@ -27,6 +27,38 @@ const CLAIM = (staged: boolean) => `
     RETURNING r.*;
   END $$`;
 
+/** The job's schedule (when it fires) differs between OLD and NEW. */
+export const SCHEDULE_CHANGED = `NEW.cron IS DISTINCT FROM OLD.cron OR NEW.every_ms IS DISTINCT FROM OLD.every_ms
+  OR NEW.timezone IS DISTINCT FROM OLD.timezone OR NEW.jitter_ms IS DISTINCT FROM OLD.jitter_ms`;
+
+/** A change of an active job that its staged runs must follow: it stops, fires otherwise, or has new params. */
+export const STAGED_RUNS_FOLLOW = `OLD.enabled AND NOT OLD.paused
+  AND (NOT NEW.enabled OR NEW.paused OR ${SCHEDULE_CHANGED} OR NEW.params IS DISTINCT FROM OLD.params)`;
+
+/** This migration's trigger: staged runs cancelled by a change of their job (StagedRunsUndone1764000012000 replaces it). */
+export async function createCancellingTrigger(db: QueryRunner): Promise<void> {
+  await db.query(`
+    CREATE FUNCTION cw_jobs_settle_staged_runs() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      IF NOT NEW.enabled OR NEW.paused OR ${SCHEDULE_CHANGED} THEN
+        UPDATE cw_runs SET status = 'cancelled', finished_at = now(), error = CASE
+            WHEN NOT NEW.enabled THEN 'the job was disabled or deleted before this instant'
+            WHEN NEW.paused THEN 'the job was paused before this instant'
+            ELSE 'the job''s schedule changed before this instant'
+          END
+        WHERE job_id = NEW.id AND status = 'queued' AND trigger = 'schedule' AND queued_at > now();
+      ELSE
+        UPDATE cw_runs SET params = NEW.params
+        WHERE job_id = NEW.id AND status = 'queued' AND trigger = 'schedule' AND queued_at > now();
+      END IF;
+      RETURN NULL;
+    END $$`);
+  await db.query(`
+    CREATE TRIGGER cw_jobs_staged_runs AFTER UPDATE ON cw_jobs FOR EACH ROW
+    WHEN (${STAGED_RUNS_FOLLOW})
+    EXECUTE FUNCTION cw_jobs_settle_staged_runs()`);
+}
+
 /**
  * Staged runs: the scheduler records a run shortly before its instant, queued with `queued_at`
  * (and `not_before`) set to the instant, so that at the instant nothing is left to write and
@@ -44,30 +76,7 @@ export class StagedRuns1764000011000 implements MigrationInterface {
 
   async up(db: QueryRunner): Promise<void> {
     await db.query(CLAIM(true));
-    await db.query(`
-      CREATE FUNCTION cw_jobs_settle_staged_runs() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        IF NOT NEW.enabled OR NEW.paused OR NEW.cron IS DISTINCT FROM OLD.cron OR NEW.every_ms IS DISTINCT FROM OLD.every_ms
-           OR NEW.timezone IS DISTINCT FROM OLD.timezone OR NEW.jitter_ms IS DISTINCT FROM OLD.jitter_ms THEN
-          UPDATE cw_runs SET status = 'cancelled', finished_at = now(), error = CASE
-              WHEN NOT NEW.enabled THEN 'the job was disabled or deleted before this instant'
-              WHEN NEW.paused THEN 'the job was paused before this instant'
-              ELSE 'the job''s schedule changed before this instant'
-            END
-          WHERE job_id = NEW.id AND status = 'queued' AND trigger = 'schedule' AND queued_at > now();
-        ELSE
-          UPDATE cw_runs SET params = NEW.params
-          WHERE job_id = NEW.id AND status = 'queued' AND trigger = 'schedule' AND queued_at > now();
-        END IF;
-        RETURN NULL;
-      END $$`);
-    await db.query(`
-      CREATE TRIGGER cw_jobs_staged_runs AFTER UPDATE ON cw_jobs FOR EACH ROW
-      WHEN (OLD.enabled AND NOT OLD.paused AND (NOT NEW.enabled OR NEW.paused
-            OR NEW.cron IS DISTINCT FROM OLD.cron OR NEW.every_ms IS DISTINCT FROM OLD.every_ms
-            OR NEW.timezone IS DISTINCT FROM OLD.timezone OR NEW.jitter_ms IS DISTINCT FROM OLD.jitter_ms
-            OR NEW.params IS DISTINCT FROM OLD.params))
-      EXECUTE FUNCTION cw_jobs_settle_staged_runs()`);
+    await createCancellingTrigger(db);
   }
 
   async down(db: QueryRunner): Promise<void> {

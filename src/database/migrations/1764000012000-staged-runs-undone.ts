@@ -1,7 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-
-const CHANGED = `NEW.cron IS DISTINCT FROM OLD.cron OR NEW.every_ms IS DISTINCT FROM OLD.every_ms
-            OR NEW.timezone IS DISTINCT FROM OLD.timezone OR NEW.jitter_ms IS DISTINCT FROM OLD.jitter_ms`;
+import { createCancellingTrigger, SCHEDULE_CHANGED, STAGED_RUNS_FOLLOW } from './1764000011000-staged-runs.js';
 
 /**
  * A change of a job before the instant of its staged run undoes the staging instead of cancelling
@@ -31,7 +29,7 @@ export class StagedRunsUndone1764000012000 implements MigrationInterface {
       DECLARE
         first_staged timestamptz;
       BEGIN
-        IF NOT NEW.enabled OR NEW.paused OR ${CHANGED} THEN
+        IF NOT NEW.enabled OR NEW.paused OR ${SCHEDULE_CHANGED} THEN
           WITH unstaged AS (
             DELETE FROM cw_runs
             WHERE job_id = NEW.id AND status = 'queued' AND trigger = 'schedule' AND queued_at > now()
@@ -53,34 +51,13 @@ export class StagedRunsUndone1764000012000 implements MigrationInterface {
       END $$`);
     await db.query(`
       CREATE TRIGGER cw_jobs_unstage_runs BEFORE UPDATE ON cw_jobs FOR EACH ROW
-      WHEN (OLD.enabled AND NOT OLD.paused AND (NOT NEW.enabled OR NEW.paused OR ${CHANGED}
-            OR NEW.params IS DISTINCT FROM OLD.params))
+      WHEN (${STAGED_RUNS_FOLLOW})
       EXECUTE FUNCTION cw_jobs_unstage_runs()`);
   }
 
   async down(db: QueryRunner): Promise<void> {
     await db.query('DROP TRIGGER cw_jobs_unstage_runs ON cw_jobs');
     await db.query('DROP FUNCTION cw_jobs_unstage_runs()');
-    await db.query(`
-      CREATE FUNCTION cw_jobs_settle_staged_runs() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        IF NOT NEW.enabled OR NEW.paused OR ${CHANGED} THEN
-          UPDATE cw_runs SET status = 'cancelled', finished_at = now(), error = CASE
-              WHEN NOT NEW.enabled THEN 'the job was disabled or deleted before this instant'
-              WHEN NEW.paused THEN 'the job was paused before this instant'
-              ELSE 'the job''s schedule changed before this instant'
-            END
-          WHERE job_id = NEW.id AND status = 'queued' AND trigger = 'schedule' AND queued_at > now();
-        ELSE
-          UPDATE cw_runs SET params = NEW.params
-          WHERE job_id = NEW.id AND status = 'queued' AND trigger = 'schedule' AND queued_at > now();
-        END IF;
-        RETURN NULL;
-      END $$`);
-    await db.query(`
-      CREATE TRIGGER cw_jobs_staged_runs AFTER UPDATE ON cw_jobs FOR EACH ROW
-      WHEN (OLD.enabled AND NOT OLD.paused AND (NOT NEW.enabled OR NEW.paused OR ${CHANGED}
-            OR NEW.params IS DISTINCT FROM OLD.params))
-      EXECUTE FUNCTION cw_jobs_settle_staged_runs()`);
+    await createCancellingTrigger(db);
   }
 }
