@@ -41,8 +41,11 @@ export interface StageRequest {
   dueAt: Date;
 }
 
-/** What staging did with one job: its run, or `declined` when the job had a run queued or running. */
-export type StageResult = { jobId: string; runId: string; declined: false } | { jobId: string; runId: null; declined: true };
+/** What staging did with one job: its run, or null when it declined the job (a run of it queued or running). */
+export interface StageResult {
+  jobId: string;
+  runId: string | null;
+}
 
 export interface RunFinish {
   status: Extract<RunStatus, 'succeeded' | 'failed' | 'timed_out' | 'cancelled'>;
@@ -137,7 +140,7 @@ export class RunsRepository {
    */
   async stageMany(requests: StageRequest[], aheadMs: number): Promise<StageResult[]> {
     if (requests.length === 0) return [];
-    const rows = await this.db.prepared<{ jobId: string; runId: string | null }>(
+    return this.db.prepared<StageResult>(
       `WITH request AS (
          SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[], $4::uuid[]) AS q(job_id, scheduled_for, due_at, run_id)
        ), busy AS (
@@ -166,7 +169,6 @@ export class RunsRepository {
       [requests.map((q) => q.jobId), requests.map((q) => q.scheduledFor), requests.map((q) => q.dueAt),
         requests.map(() => randomUUID()), aheadMs],
     );
-    return rows.map((row) => (row.runId === null ? { jobId: row.jobId, runId: null, declined: true } : { jobId: row.jobId, runId: row.runId, declined: false }));
   }
 
   /**

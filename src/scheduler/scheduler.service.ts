@@ -32,10 +32,10 @@ const RETRY_FIRE_MS = 1_000;
 const STORE_BATCH = 5_000;
 /**
  * How long before its instant a job's run is staged. Long enough for the embedded database to
- * record 10,000 runs (1.2 s here) before they are due; a change of the job in this window
- * cancels or updates the staged run (migration StagedRuns1764000011000).
+ * record 10,000 runs (1.2 s here) before they are due; a change of the job in this window undoes
+ * the staging or updates the staged run's params (migration StagedRunsUndone1764000012000).
  */
-export const STAGE_AHEAD_MS = 2_000;
+const STAGE_AHEAD_MS = 2_000;
 /** Instants announced by one `run.staged` signal (a NOTIFY payload holds under 8,000 bytes). */
 const DUE_PER_SIGNAL = 400;
 
@@ -250,9 +250,7 @@ export class SchedulerService {
       const again: ScheduledJob[] = [];
       // Full batches at once on PostgreSQL: 10,000 due jobs are recorded in 0.75 s instead of 1.2 s.
       // A thousand split across connections were recorded no sooner: the first part's runs start and take the cores.
-      const batches: ScheduledJob[][] = [];
-      for (let i = 0; i < pending.length; i += FIRE_BATCH) batches.push(pending.slice(i, i + FIRE_BATCH));
-      await forEachConcurrently(batches, parallel, async (batch) => {
+      await forEachConcurrently(batchesOf(pending, FIRE_BATCH), parallel, async (batch) => {
         let runs: RunRow[];
         try {
           runs = await this.runs.fireMany(
@@ -288,15 +286,11 @@ export class SchedulerService {
    * then; a job another node staged, or that is paused meanwhile, moves on like after a fire.
    */
   private async stage(jobs: ScheduledJob[]): Promise<void> {
-    const batches: ScheduledJob[][] = [];
-    for (let i = 0; i < jobs.length; i += FIRE_BATCH) batches.push(jobs.slice(i, i + FIRE_BATCH));
-    await forEachConcurrently(batches, this.runs.fireConcurrency, async (batch) => {
+    await forEachConcurrently(batchesOf(jobs, FIRE_BATCH), this.runs.fireConcurrency, async (batch) => {
+      const requests = batch.map((job) => ({ jobId: job.id, scheduledFor: job.next!, dueAt: new Date(dueAt(job)) }));
       let results: StageResult[];
       try {
-        results = await this.runs.stageMany(
-          batch.map((job) => ({ jobId: job.id, scheduledFor: job.next!, dueAt: new Date(dueAt(job)) })),
-          STAGE_AHEAD_MS + this.clockCheck.maxSkewMs,
-        );
+        results = await this.runs.stageMany(requests, STAGE_AHEAD_MS + this.clockCheck.maxSkewMs);
       } catch (error) {
         // Staging only saves time at the instant: fire these then, the way staging never happened.
         this.logger.warn(`could not stage ${batch.length} run(s) (${batch[0].id}…); they fire at their instants: ${(error as Error).message}`);
@@ -306,19 +300,19 @@ export class SchedulerService {
       const byJob = new Map(results.map((result) => [result.jobId, result]));
       const staged: ScheduledJob[] = [];
       const due = new Set<number>();
-      for (const job of batch) {
+      batch.forEach((job, i) => {
         const result = byJob.get(job.id);
-        if (result?.declined) {
+        if (result?.runId === null) {
           this.declined(job);
-          continue;
+          return;
         }
         if (result) {
           staged.push(job);
-          due.add(dueAt(job));
+          due.add(requests[i].dueAt.getTime());
         }
         this.advance(job, job.next!);
         this.schedule(job);
-      }
+      });
       this.announceStaged(staged, [...due].sort((a, b) => a - b));
     });
   }
@@ -333,7 +327,7 @@ export class SchedulerService {
     if (staged.length === 0) return;
     for (const job of staged) this.metrics.fire(job.id, 'queued');
     this.notifier.publish('run.changed', { jobIds: staged.map((job) => job.id) });
-    for (let i = 0; i < due.length; i += DUE_PER_SIGNAL) this.notifier.publish('run.staged', { dueAt: due.slice(i, i + DUE_PER_SIGNAL) });
+    for (const dueAt of batchesOf(due, DUE_PER_SIGNAL)) this.notifier.publish('run.staged', { dueAt });
   }
 
   /** Fires a job's due instant with a statement of its own; on failure it is due again shortly. */
@@ -446,6 +440,13 @@ export function jitterFor(jobId: string, instant: Date, jitterMs: number): numbe
   let hash = 2166136261;
   for (const char of `${jobId}@${instant.getTime()}`) hash = Math.imul(hash ^ char.charCodeAt(0), 16777619);
   return (hash >>> 0) % jitterMs;
+}
+
+/** `items` in consecutive slices of at most `size`. */
+function batchesOf<T>(items: T[], size: number): T[][] {
+  const batches: T[][] = [];
+  for (let i = 0; i < items.length; i += size) batches.push(items.slice(i, i + size));
+  return batches;
 }
 
 async function forEachConcurrently<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {

@@ -8,12 +8,13 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * entries of cw_runs_queued_order_idx, whatever the statistics say. PL/pgSQL keeps the plan for
  * the session. Which runs may start is RunsRepository.claimQueued's contract.
  */
-export class ClaimFunction1764000010000 implements MigrationInterface {
-  name = 'ClaimFunction1764000010000';
-
-  async up(db: QueryRunner): Promise<void> {
-    await db.query(`
-      CREATE FUNCTION cw_claim_runs(claiming_node text, how_many integer) RETURNS SETOF cw_runs
+/**
+ * The statement creating cw_claim_runs; `orReplace` and `condition` (SQL over the candidate run
+ * `q`, ANDed with the others) are for migrations that change it.
+ */
+export function claimFunction({ orReplace = false, condition = '' } = {}): string {
+  return `
+      CREATE ${orReplace ? 'OR REPLACE ' : ''}FUNCTION cw_claim_runs(claiming_node text, how_many integer) RETURNS SETOF cw_runs
       LANGUAGE plpgsql VOLATILE ROWS 8
       SET enable_sort = off SET enable_seqscan = off
       AS $$
@@ -21,7 +22,7 @@ export class ClaimFunction1764000010000 implements MigrationInterface {
         RETURN QUERY
         WITH picked AS (
           SELECT q.id FROM cw_runs q JOIN cw_jobs qj ON qj.id = q.job_id
-          WHERE q.status = 'queued' AND (q.not_before IS NULL OR q.not_before <= now())
+          WHERE q.status = 'queued' AND (q.not_before IS NULL OR q.not_before <= now())${condition ? `\n            AND ${condition}` : ''}
             AND ((qj.overlap IN ('skip', 'allow') AND q.trigger <> 'catchup')
                  OR (NOT EXISTS (SELECT 1 FROM cw_runs x WHERE x.job_id = q.job_id AND x.status = 'running')
                      -- Only a job's oldest queued run may start, so one claim (or two nodes at once) never starts two.
@@ -34,7 +35,14 @@ export class ClaimFunction1764000010000 implements MigrationInterface {
         UPDATE cw_runs r SET status = 'running', node_id = claiming_node, started_at = now()
         FROM picked p WHERE r.id = p.id
         RETURNING r.*;
-      END $$`);
+      END $$`;
+}
+
+export class ClaimFunction1764000010000 implements MigrationInterface {
+  name = 'ClaimFunction1764000010000';
+
+  async up(db: QueryRunner): Promise<void> {
+    await db.query(claimFunction());
   }
 
   async down(db: QueryRunner): Promise<void> {

@@ -1,31 +1,8 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { claimFunction } from './1764000010000-claim-function.js';
 
-/** The claim of ClaimFunction1764000010000 with one more condition: `q.queued_at <= now()`. */
-const CLAIM = (staged: boolean) => `
-  CREATE OR REPLACE FUNCTION cw_claim_runs(claiming_node text, how_many integer) RETURNS SETOF cw_runs
-  LANGUAGE plpgsql VOLATILE ROWS 8
-  SET enable_sort = off SET enable_seqscan = off
-  AS $$
-  BEGIN
-    RETURN QUERY
-    WITH picked AS (
-      SELECT q.id FROM cw_runs q JOIN cw_jobs qj ON qj.id = q.job_id
-      WHERE q.status = 'queued' AND (q.not_before IS NULL OR q.not_before <= now())${staged ? `
-        -- A staged run's queued_at is its instant: the index scan ends at the runs not due yet.
-        AND q.queued_at <= now()` : ''}
-        AND ((qj.overlap IN ('skip', 'allow') AND q.trigger <> 'catchup')
-             OR (NOT EXISTS (SELECT 1 FROM cw_runs x WHERE x.job_id = q.job_id AND x.status = 'running')
-                 -- Only a job's oldest queued run may start, so one claim (or two nodes at once) never starts two.
-                 AND NOT EXISTS (SELECT 1 FROM cw_runs y WHERE y.job_id = q.job_id AND y.status = 'queued'
-                                 AND (y.queued_at, y.id) < (q.queued_at, q.id))))
-      ORDER BY q.queued_at, q.id
-      LIMIT how_many
-      FOR UPDATE OF q SKIP LOCKED
-    )
-    UPDATE cw_runs r SET status = 'running', node_id = claiming_node, started_at = now()
-    FROM picked p WHERE r.id = p.id
-    RETURNING r.*;
-  END $$`;
+/** A staged run's queued_at is its instant: as an index condition, the claim's scan ends at the runs not due yet. */
+const CLAIM_DUE_ONLY = 'q.queued_at <= now()';
 
 /** The job's schedule (when it fires) differs between OLD and NEW. */
 export const SCHEDULE_CHANGED = `NEW.cron IS DISTINCT FROM OLD.cron OR NEW.every_ms IS DISTINCT FROM OLD.every_ms
@@ -75,13 +52,13 @@ export class StagedRuns1764000011000 implements MigrationInterface {
   name = 'StagedRuns1764000011000';
 
   async up(db: QueryRunner): Promise<void> {
-    await db.query(CLAIM(true));
+    await db.query(claimFunction({ orReplace: true, condition: CLAIM_DUE_ONLY }));
     await createCancellingTrigger(db);
   }
 
   async down(db: QueryRunner): Promise<void> {
     await db.query('DROP TRIGGER cw_jobs_staged_runs ON cw_jobs');
     await db.query('DROP FUNCTION cw_jobs_settle_staged_runs()');
-    await db.query(CLAIM(false));
+    await db.query(claimFunction({ orReplace: true }));
   }
 }
