@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import type { JwtConfig } from '../config/config.types.js';
-import { callerFromClaims, canManageJob, canSeeJob, parseRoles, type Caller } from './caller.js';
+import { callerFromClaims, canManageJob, canSeeJob, managedJobs, parseRoles, type Caller } from './caller.js';
 import { jwtStrategyOptions } from './jwt.strategy.js';
 
 const admin: Caller = callerFromClaims('root', ['admin']);
@@ -47,6 +47,15 @@ describe('canManageJob', () => {
 
   it('lets a caller without a known role manage nothing', () => {
     expect(canManageJob(nobody, { owner: 'nobody', source: 'api' })).toBe(false);
+  });
+});
+
+describe('managedJobs', () => {
+  it('names every job for an admin, the API jobs of its own subject for a user, and none without a known role', () => {
+    expect(managedJobs(admin)).toBe('all');
+    expect(managedJobs(callerFromClaims('root', ['admin', 'user']))).toBe('all');
+    expect(managedJobs(alice)).toEqual({ apiJobsOf: 'alice' });
+    expect(managedJobs(nobody)).toBe('none');
   });
 });
 

@@ -38,10 +38,23 @@ export function callerFromClaims(sub: string, rolesClaim: unknown): Caller {
   return { sub, roles, isAdmin: roles.includes('admin') };
 }
 
+/**
+ * The jobs a caller may change, pause, trigger or delete: every job (admins), the API jobs of one
+ * owner (users: their own), or none. `canManageJob` applies it to a job in hand; a statement can
+ * apply it as its condition instead (see RunsRepository.queueManual), so no read comes first.
+ */
+export type ManagedJobs = 'all' | 'none' | { apiJobsOf: string };
+
+export function managedJobs(caller: Caller): ManagedJobs {
+  if (caller.isAdmin) return 'all';
+  return caller.roles.includes('user') ? { apiJobsOf: caller.sub } : 'none';
+}
+
 /** Whether the caller may change, pause, trigger or delete the job: admins always, users only their own API jobs. */
 export function canManageJob(caller: Caller, job: JobOwnership): boolean {
-  if (caller.isAdmin) return true;
-  return caller.roles.includes('user') && job.source === 'api' && job.owner === caller.sub;
+  const managed = managedJobs(caller);
+  if (managed === 'all' || managed === 'none') return managed === 'all';
+  return job.source === 'api' && job.owner === managed.apiJobsOf;
 }
 
 /** Whether the caller may read the job and its runs: admins all, users their own and the system's. */

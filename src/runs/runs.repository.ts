@@ -366,21 +366,30 @@ export class RunsRepository {
 
   /**
    * Queues a manual run of an enabled job and its `job.trigger` audit row in one statement, without
-   * a transaction: `params` are merged over the job's params as they are at the insert. Null when
-   * the job does not exist or is disabled (deleted meanwhile); then nothing is written.
+   * a transaction: `params` are merged over the job's params as they are at the insert. `apiJobsOf`
+   * limits it to the API jobs of that owner (a user's `ManagedJobs`); null lets it take any job.
+   * Null when no such job exists (unknown, disabled, deleted meanwhile, or not the owner's); then
+   * nothing is written.
    */
-  async queueManual(jobId: string, params: Record<string, unknown>, by: string, auditDetails: Record<string, unknown>): Promise<RunRow | null> {
+  async queueManual(
+    jobId: string,
+    params: Record<string, unknown>,
+    by: string,
+    auditDetails: Record<string, unknown>,
+    apiJobsOf: string | null,
+  ): Promise<RunRow | null> {
     return this.db.preparedOne<RunRow>(
       `WITH run AS (
          INSERT INTO cw_runs (id, job_id, status, trigger, scheduled_for, params, triggered_by)
-         SELECT $1, j.id, 'queued', 'manual', now(), j.params || $3::jsonb, $4 FROM cw_jobs j WHERE j.id = $2 AND j.enabled
+         SELECT $1, j.id, 'queued', 'manual', now(), j.params || $3::jsonb, $4 FROM cw_jobs j
+         WHERE j.id = $2 AND j.enabled AND ($7::text IS NULL OR (j.source = 'api' AND j.owner = $7::text))
          RETURNING *
        ), audit AS (
          INSERT INTO cw_audit (id, actor, action, job_id, run_id, details)
          SELECT $5, $4, 'job.trigger', run.job_id, run.id, $6::jsonb FROM run
        )
        SELECT ${RUN_COLUMNS} FROM run r`,
-      [randomUUID(), jobId, JSON.stringify(params), by, randomUUID(), JSON.stringify(auditDetails)],
+      [randomUUID(), jobId, JSON.stringify(params), by, randomUUID(), JSON.stringify(auditDetails), apiJobsOf],
     );
   }
 }

@@ -217,14 +217,33 @@ describe.each(testDatabaseKinds())('the job API on %s', (kind) => {
     expect((await call('DELETE', `/api/cron/jobs/${job.id}`, alice)).status).toBe(204);
     expect((await call('POST', `/api/cron/jobs/${job.id}/trigger`, alice)).status).toBe(404);
     expect((await call('POST', '/api/cron/jobs/never-was/trigger', admin)).status).toBe(404);
-    // Deleted between the permission check and the write: the statement itself writes nothing.
-    expect(await daemon.daemon.app.get(RunsRepository).queueManual(job.id, {}, 'alice', { params: null })).toBeNull();
-    const db = daemon.daemon.app.get(Database);
-    const [counts] = await db.rows<{ runs: number; audits: number }>(
-      `SELECT (SELECT count(*)::int FROM cw_runs WHERE job_id = $1) AS runs,
-              (SELECT count(*)::int FROM cw_audit WHERE job_id = $1 AND action = 'job.trigger') AS audits`, [job.id]);
-    expect(counts).toEqual({ runs: 1, audits: 1 });
+    // Deleted before the write: the statement itself writes nothing.
+    expect(await daemon.daemon.app.get(RunsRepository).queueManual(job.id, {}, 'alice', { params: null }, 'alice')).toBeNull();
+    expect(await triggersOf(job.id)).toEqual({ runs: 1, audits: 1 });
   });
+
+  it('writes no run for a trigger the caller may not make: the statement checks the owner and source itself', async () => {
+    const job = await create({ pipeline: 'ok', every: '7h' });
+    expect((await call('POST', `/api/cron/jobs/${job.id}/trigger`, bob)).status).toBe(404);
+    expect((await call('POST', '/api/cron/jobs/nightly/trigger', alice)).status).toBe(403);
+    const runs = daemon.daemon.app.get(RunsRepository);
+    // Without the service in front: another user's job, and a config job even for its owner's name.
+    expect(await runs.queueManual(job.id, {}, 'bob', { params: null }, 'bob')).toBeNull();
+    expect(await runs.queueManual('nightly', {}, 'system', { params: null }, 'system')).toBeNull();
+    expect([await triggersOf(job.id), await triggersOf('nightly')]).toEqual([{ runs: 0, audits: 0 }, { runs: 0, audits: 0 }]);
+    // The owner's own API job, and any job for an admin (no owner given).
+    expect(await runs.queueManual(job.id, {}, 'alice', { params: null }, 'alice')).toMatchObject({ jobId: job.id, triggeredBy: 'alice' });
+    expect(await runs.queueManual('nightly', {}, 'ops', { params: null }, null)).toMatchObject({ jobId: 'nightly', triggeredBy: 'ops' });
+    expect([await triggersOf(job.id), await triggersOf('nightly')]).toEqual([{ runs: 1, audits: 1 }, { runs: 1, audits: 1 }]);
+  });
+
+  /** The manual runs of a job and their audit rows. */
+  async function triggersOf(jobId: string): Promise<{ runs: number; audits: number }> {
+    const [counts] = await daemon.daemon.app.get(Database).rows<{ runs: number; audits: number }>(
+      `SELECT (SELECT count(*)::int FROM cw_runs WHERE job_id = $1 AND trigger = 'manual') AS runs,
+              (SELECT count(*)::int FROM cw_audit WHERE job_id = $1 AND action = 'job.trigger') AS audits`, [jobId]);
+    return counts;
+  }
 
   it('cancels the runs of a deleted job, the running one included', async () => {
     const job = await create({ pipeline: 'sleepy', every: '7h', overlap: 'allow' });
