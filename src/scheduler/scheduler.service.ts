@@ -31,9 +31,10 @@ const RETRY_FIRE_MS = 1_000;
 /** Next fires stored by one statement. */
 const STORE_BATCH = 5_000;
 /**
- * How long before its instant a job's run is staged. Long enough for the embedded database to
- * record 10,000 runs (1.2 s here) before they are due; a change of the job in this window undoes
- * the staging or updates the staged run's params (migration StagedRunsUndone1764000012000).
+ * How long before its instant a job's run is staged, at most (see stageLeadMs). Long enough for the
+ * embedded database to record 10,000 runs (1.2 s here) before they are due; a change of the job in
+ * this window undoes the staging or updates the staged run's params (migration
+ * StagedRunsUndone1764000012000).
  */
 const STAGE_AHEAD_MS = 2_000;
 /** Instants announced by one `run.staged` signal (a NOTIFY payload holds under 8,000 bytes). */
@@ -65,8 +66,8 @@ interface ScheduledJob {
  * each job's next fire is kept in the database (`next_fire_at`), so a start with many jobs reads
  * the heap instead of computing every schedule.
  *
- * Runs are staged: STAGE_AHEAD_MS before an instant its run is recorded, queued from the instant
- * on, and the executors are told when to claim. At the instant nothing is left to write, however
+ * Runs are staged: STAGE_AHEAD_MS before an instant (half a period for a job firing more often)
+ * its run is recorded, queued from the instant on, and the executors are told when to claim. At the instant nothing is left to write, however
  * many jobs share it, and a node that stops in between leaves the run to the others. A job with a
  * run still queued or running is not staged: its overlap policy is applied at the instant, by a
  * fire, as it always was. The heap orders each job by when the scheduler acts on it: the staging
@@ -174,7 +175,7 @@ export class SchedulerService {
   private schedule(job: ScheduledJob): void {
     if (this.jobs.get(job.id) !== job) return;
     if (job.next === null) this.heap.remove(job.id);
-    else this.heap.upsert(job.id, dueAt(job) - (job.declinedFor === job.next.getTime() ? 0 : STAGE_AHEAD_MS));
+    else this.heap.upsert(job.id, dueAt(job) - (job.declinedFor === job.next.getTime() ? 0 : stageLeadMs(job)));
   }
 
   /** The job's anchor moved to `anchor` (fired, skipped, or handled by another node): compute the next instant. */
@@ -281,7 +282,7 @@ export class SchedulerService {
   }
 
   /**
-   * Records the runs of instants due within STAGE_AHEAD_MS, in batches like fireOnTime. A job
+   * Records the runs of instants due within their lead (stageLeadMs), in batches like fireOnTime. A job
    * declined (a run of it active) or a batch that failed is put back at its instant, to be fired
    * then; a job another node staged, or that is paused meanwhile, moves on like after a fire.
    */
@@ -418,6 +419,17 @@ export class SchedulerService {
       }
     }
   }
+}
+
+/**
+ * How long before its next instant the job is staged: STAGE_AHEAD_MS, or half the time since the
+ * instant before when that is shorter. Staged a full 2 s ahead, a per-second job always found its
+ * previous run still queued, so it was never staged; half a second ahead, a run that ends within
+ * that half leaves the next instant free to stage, and one that does not is declined as before.
+ */
+function stageLeadMs(job: ScheduledJob): number {
+  const sincePrevious = job.next!.getTime() - job.anchor.getTime();
+  return Math.max(0, Math.min(STAGE_AHEAD_MS, Math.floor(sincePrevious / 2)));
 }
 
 /** When the job's next instant may start: the instant plus the job's jitter for it. */

@@ -56,6 +56,25 @@ describe.each(testDatabaseKinds())('staged runs on %s', (kind) => {
     expect(new Set(instants).size).toBe(instants.length);
   });
 
+  it('stages a per-second job whose runs end within half a second, and starts each run at its instant', async () => {
+    const created = Date.now();
+    expect((await api(daemon, 'POST', '/api/cron/jobs', { token: admin, body: { id: 'each_second', pipeline: 'ok', cron: '* * * * * *', overlap: 'skip' } })).status).toBe(201);
+    try {
+      // Not its first instant (nothing ran before that one): a later one, staged half a second ahead,
+      // when the run of the instant before, a quick one, has ended.
+      const staged = await waitFor(async () => (await runsOf('each_second')).find((run) =>
+        run.status === 'queued' && Date.parse(run.scheduledFor) >= created + 3_000 && Date.parse(run.scheduledFor) - Date.now() > 150), 10_000, 'a later instant staged');
+      expect(staged.queuedAt).toBe(staged.scheduledFor);
+      const ran = await waitFor(async () => {
+        const run = await runById('each_second', staged.id);
+        return run?.status === 'succeeded' ? run : null;
+      }, 5_000, 'the staged run to succeed');
+      expect(Date.parse(ran.startedAt!) - Date.parse(ran.scheduledFor)).toBeLessThan(250);
+    } finally {
+      expect((await api(daemon, 'DELETE', '/api/cron/jobs/each_second', { token: admin })).status).toBe(204);
+    }
+  });
+
   it('does not stage the next instant of a job whose run is still active; the fire at the instant decides', async () => {
     // Each run lasts 1.5 s: the next instant comes due for staging while a run is queued or running.
     expect((await api(daemon, 'POST', '/api/cron/jobs', { token: admin, body: { id: 'busy', pipeline: 'slow', cron: '* * * * * *', overlap: 'skip' } })).status).toBe(201);
