@@ -15,6 +15,11 @@ export class WriteBatcher<T, R> {
    */
   constructor(private readonly write: (items: T[]) => Promise<R[]>, private readonly maxBatch = 500) {}
 
+  /** Items queued and not yet in a write. */
+  get waiting(): number {
+    return this.queue.length;
+  }
+
   /** Queues the item; resolves with its result once written, or rejects with the error its write met. */
   push(item: T): Promise<R> {
     return new Promise<R>((resolve, reject) => {

@@ -5,7 +5,7 @@ import { Notifier } from '../database/notifier.js';
 import { ClockCheck } from '../nodes/clock-check.js';
 import { NodeIdentity } from '../nodes/node-identity.js';
 import { RunsRepository, type ClaimedRun } from '../runs/runs.repository.js';
-import { SHUTDOWN_REASON } from './run-finisher.js';
+import { RunFinisher, SHUTDOWN_REASON, type CarriedClaim, type ClaimCarrier } from './run-finisher.js';
 import { RunRecorder } from './run-recorder.js';
 
 interface ActiveRun {
@@ -30,11 +30,14 @@ const DUE_RECHECK_MS = 25;
  * reads the database's `running`.
  */
 @Injectable()
-export class ExecutorService {
+export class ExecutorService implements ClaimCarrier {
   private readonly logger = new Logger(ExecutorService.name);
   private readonly active = new Map<string, ActiveRun>();
   private accepting = false;
-  private claiming: Promise<void> | null = null;
+  /** The claim loop under way, or the last one (shutdown waits for it). */
+  private claiming: Promise<void> = Promise.resolve();
+  /** Whether a claim loop runs: set and cleared by the loop itself, so no claim falls between two loops. */
+  private claimLoopRuns = false;
   private claimAgain = false;
   private poll: NodeJS.Timeout | null = null;
   private unsubscribe: Array<() => void> = [];
@@ -49,10 +52,12 @@ export class ExecutorService {
     private readonly notifier: Notifier,
     private readonly node: NodeIdentity,
     private readonly clockCheck: ClockCheck,
+    private readonly finisher: RunFinisher,
   ) {}
 
   start(): void {
     this.accepting = true;
+    this.finisher.carryClaimsOf(this);
     this.unsubscribe = [
       this.notifier.on('run.queued', () => void this.pump()),
       // A run that ended may let a waiting run of a `queue` or `replace` job start.
@@ -105,6 +110,7 @@ export class ExecutorService {
    */
   async shutdown(graceMs: number, reason = SHUTDOWN_REASON): Promise<void> {
     this.accepting = false;
+    this.finisher.carryClaimsOf(null);
     if (this.poll) clearInterval(this.poll);
     if (this.dueTimer) clearTimeout(this.dueTimer);
     this.dueAt = [];
@@ -151,12 +157,27 @@ export class ExecutorService {
 
   /** Claims as many runs as there are free slots, again while each claim fills them all. */
   private pump(): Promise<void> {
-    if (this.claiming) {
+    if (this.claimLoopRuns) {
       this.claimAgain = true;
       return this.claiming;
     }
-    this.claiming = this.claimLoop().finally(() => (this.claiming = null));
+    this.claiming = this.claimLoop(null);
     return this.claiming;
+  }
+
+  /**
+   * For RunFinisher: a claim for the free slots, to go in the statement that writes the finishes
+   * of runs that ended (one round trip where the claim and the finish took two). Null while a
+   * claim is under way, or with no slot free.
+   */
+  claimAlong(): CarriedClaim | null {
+    const limit = this.freeSlots();
+    if (!this.accepting || this.claimLoopRuns || limit <= 0) return null;
+    let deliver!: (runs: ClaimedRun[]) => void;
+    let fail!: (error: unknown) => void;
+    const runs = new Promise<ClaimedRun[]>((resolve, reject) => ((deliver = resolve), (fail = reject)));
+    this.claiming = this.claimLoop({ limit, runs });
+    return { nodeId: this.node.id, limit, deliver, fail };
   }
 
   /** Runs that may be claimed now: a process each, within the bound on runs still being recorded. */
@@ -167,19 +188,28 @@ export class ExecutorService {
     return Math.min(max - live, 2 * max - this.active.size);
   }
 
-  private async claimLoop(): Promise<void> {
+  /**
+   * Claims until the slots are full or nothing more is claimable; the first claim may be one already
+   * sent (`carried`). Leaves the claim to finishes waiting to be written: they carry it.
+   */
+  private async claimLoop(carried: { limit: number; runs: Promise<ClaimedRun[]> } | null): Promise<void> {
+    this.claimLoopRuns = true;
     try {
       do {
         this.claimAgain = false;
-        const free = this.freeSlots();
-        if (!this.accepting || free <= 0) break;
-        const claimed = await this.runs.claimQueued(this.node.id, free);
+        // A carried claim is on its way already: its runs are ours, even if we stopped accepting meanwhile.
+        const free = carried?.limit ?? this.freeSlots();
+        if (!carried && (!this.accepting || free <= 0 || this.finisher.finishesWaiting)) break;
+        const claimed = await (carried?.runs ?? this.runs.claimQueued(this.node.id, free));
+        carried = null;
         if (claimed.length > 0) this.notifier.publish('run.changed', { jobIds: [...new Set(claimed.map((run) => run.jobId))] });
         for (const run of claimed) this.launch(run);
         if (claimed.length === free) this.claimAgain = true;
       } while (this.claimAgain);
     } catch (error) {
       this.logger.warn(`could not claim queued runs: ${(error as Error).message}`);
+    } finally {
+      this.claimLoopRuns = false;
     }
   }
 
@@ -188,7 +218,9 @@ export class ExecutorService {
     const processEnded = () => {
       const active = this.active.get(run.id);
       if (active) active.processEnded = true;
-      void this.pump();
+      // Not at once: a run with no output left to write has its finish queued by then, and the
+      // claim for this slot goes with it (claimAlong). Otherwise this claims on its own.
+      setImmediate(() => void this.pump());
     };
     const done = this.recorder
       .execute(run, controller.signal, processEnded)

@@ -4,13 +4,28 @@ import { CONFIG } from '../config/config.module.js';
 import type { CronwardenConfig, RetryPolicy } from '../config/config.types.js';
 import { Database } from '../database/database.js';
 import { Notifier } from '../database/notifier.js';
-import { RunsRepository, type RunFinish, type RunRow } from '../runs/runs.repository.js';
+import { RunsRepository, type ClaimedRun, type FinishEntry, type RunFinish, type RunRow } from '../runs/runs.repository.js';
 import { RETRIED_STATUSES, retryDelayMs } from './retry-policy.js';
 import { WriteBatcher } from '../common/write-batcher.js';
 
 const NO_RETRIES: RetryPolicy = { max: 0, backoffMs: 0, factor: 1 };
 /** How the executor names a kill at shutdown (ExecutorService.shutdown). */
 export const SHUTDOWN_REASON = 'daemon shutdown';
+
+/** A claim of queued runs sent along with a write (see RunFinisher.carryClaimsOf). */
+export interface CarriedClaim {
+  nodeId: string;
+  limit: number;
+  /** The claimed runs: they belong to the carrier now. */
+  deliver(runs: ClaimedRun[]): void;
+  fail(error: unknown): void;
+}
+
+/** Who claims runs, asked for a claim whenever finishes are about to be written. */
+export interface ClaimCarrier {
+  /** A claim to send now, or null (no free slot, or a claim already under way). */
+  claimAlong(): CarriedClaim | null;
+}
 
 /** A run that ended, the retry queued for it (if any) and the runs of the jobs it chains to. */
 export interface EndedRun {
@@ -34,7 +49,33 @@ export class RunFinisher {
     private readonly notifier: Notifier,
   ) {}
 
-  private readonly finishes = new WriteBatcher((entries: Array<{ runId: string; finish: RunFinish }>) => this.runs.finishMany(entries));
+  private readonly finishes = new WriteBatcher((entries: FinishEntry[]) => this.writeFinishes(entries));
+  private claims: ClaimCarrier | null = null;
+
+  /** Lets batches of finishes carry `carrier`'s claims (ExecutorService does this while it runs). */
+  carryClaimsOf(carrier: ClaimCarrier | null): void {
+    this.claims = carrier;
+  }
+
+  /** Whether finishes wait for their write: the next write will ask for a claim (ClaimCarrier.claimAlong). */
+  get finishesWaiting(): boolean {
+    return this.finishes.waiting > 0;
+  }
+
+  /** A batch of finishes, with a claim for free slots when the executor wants one: one statement for both. */
+  private async writeFinishes(entries: FinishEntry[]): Promise<Array<RunRow | null>> {
+    const claim = this.claims?.claimAlong() ?? null;
+    if (!claim) return this.runs.finishMany(entries);
+    try {
+      const { finished, claimed } = await this.runs.finishManyAndClaim(entries, claim.nodeId, claim.limit);
+      claim.deliver(claimed);
+      return finished;
+    } catch (error) {
+      claim.fail(error);
+      // A claim must never cost a finish: written again without it (failing alone if the finish was the problem).
+      return this.runs.finishMany(entries);
+    }
+  }
 
   /**
    * Records how a running run ended and, for a failure or timeout with retries left, queues its

@@ -17,6 +17,37 @@ export const RUN_COLUMNS = `
   r.cancel_requested_at AS "cancelRequestedAt", r.cancel_requested_by AS "cancelRequestedBy",
   r.process_start AS "processStart", r.peak_rss_bytes AS "peakRssBytes", r.cpu_seconds AS "cpuSeconds"`;
 
+/** A claimed run's pipeline, for `SELECT … FROM cw_claim_runs(…) r`. */
+const CLAIMED_PIPELINE = '(SELECT j.pipeline FROM cw_jobs j WHERE j.id = r.job_id) AS pipeline';
+
+/** Ends running runs (finishFields); a run no longer running is left as it is. RETURNING is added by the caller. */
+const FINISH_STATEMENT = `
+  UPDATE cw_runs r SET status = e.status, finished_at = e.finished_at, duration_ms = e.duration_ms, exit_code = e.exit_code,
+    signal = e.signal, error = COALESCE(e.error, r.error), output_bytes = e.output_bytes,
+    output_dropped_bytes = e.output_dropped_bytes, output_truncated = e.output_truncated,
+    peak_rss_bytes = e.peak_rss_bytes, cpu_seconds = e.cpu_seconds,
+    pid = COALESCE(r.pid, e.pid), process_start = COALESCE(r.process_start, e.process_start)
+  FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::bigint[], $5::integer[], $6::text[], $7::text[], $8::bigint[],
+              $9::bigint[], $10::boolean[], $11::bigint[], $12::double precision[], $13::integer[], $14::text[])
+    AS e(id, status, finished_at, duration_ms, exit_code, signal, error, output_bytes, output_dropped_bytes,
+         output_truncated, peak_rss_bytes, cpu_seconds, pid, process_start)
+  WHERE r.id = e.id AND r.status = 'running'`;
+
+/** The 14 parameters of FINISH_STATEMENT: one array per field, an element per entry. */
+function finishParams(entries: FinishEntry[]): unknown[] {
+  const column = <T>(pick: (finish: RunFinish) => T) => entries.map((e) => pick(e.finish));
+  return [entries.map((e) => e.runId), column((f) => f.status), column((f) => f.finishedAt), column((f) => f.durationMs),
+    column((f) => f.exitCode), column((f) => f.signal), column((f) => f.error), column((f) => f.outputBytes),
+    column((f) => f.outputDroppedBytes), column((f) => f.outputTruncated), column((f) => f.peakRssBytes ?? null),
+    column((f) => f.cpuSeconds ?? null), column((f) => f.pid ?? null), column((f) => f.processStart ?? null)];
+}
+
+/** One result per entry, in order: its finished row, or null when it was not running any more. */
+function inEntryOrder(entries: FinishEntry[], rows: RunRow[]): Array<RunRow | null> {
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  return entries.map((e) => byId.get(e.runId) ?? null);
+}
+
 export interface Freshness {
   lastSuccessAt: Date | null;
   lastFinishedStatus: string | null;
@@ -45,6 +76,12 @@ export interface StageRequest {
 export interface StageResult {
   jobId: string;
   runId: string | null;
+}
+
+/** A run to finish, and how it ended. */
+export interface FinishEntry {
+  runId: string;
+  finish: RunFinish;
 }
 
 export interface RunFinish {
@@ -179,11 +216,7 @@ export class RunsRepository {
   async claimQueued(nodeId: string, limit: number): Promise<ClaimedRun[]> {
     // cw_claim_runs (migration ClaimFunction1764000010000) takes the oldest claimable runs in the
     // order of cw_runs_queued_order_idx, however few statistics the planner has.
-    return this.db.prepared<ClaimedRun>(
-      `SELECT ${RUN_COLUMNS}, (SELECT j.pipeline FROM cw_jobs j WHERE j.id = r.job_id) AS pipeline
-       FROM cw_claim_runs($1, $2) r`,
-      [nodeId, limit],
-    );
+    return this.db.prepared<ClaimedRun>(`SELECT ${RUN_COLUMNS}, ${CLAIMED_PIPELINE} FROM cw_claim_runs($1, $2) r`, [nodeId, limit]);
   }
 
   /** Records children's pids and their process identities (see processStartToken), many runs per statement. */
@@ -206,27 +239,33 @@ export class RunsRepository {
    * Records how running runs ended, many per statement. One result per entry, in order: the
    * finished run, or null when it was no longer running (e.g. reaped).
    */
-  async finishMany(entries: Array<{ runId: string; finish: RunFinish }>, runner?: QueryRunner): Promise<Array<RunRow | null>> {
-    const column = <T>(pick: (finish: RunFinish) => T) => entries.map((e) => pick(e.finish));
-    const rows = await this.db.prepared<RunRow>(
-      `UPDATE cw_runs r SET status = e.status, finished_at = e.finished_at, duration_ms = e.duration_ms, exit_code = e.exit_code,
-         signal = e.signal, error = COALESCE(e.error, r.error), output_bytes = e.output_bytes,
-         output_dropped_bytes = e.output_dropped_bytes, output_truncated = e.output_truncated,
-         peak_rss_bytes = e.peak_rss_bytes, cpu_seconds = e.cpu_seconds,
-         pid = COALESCE(r.pid, e.pid), process_start = COALESCE(r.process_start, e.process_start)
-       FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::bigint[], $5::integer[], $6::text[], $7::text[], $8::bigint[],
-                   $9::bigint[], $10::boolean[], $11::bigint[], $12::double precision[], $13::integer[], $14::text[])
-         AS e(id, status, finished_at, duration_ms, exit_code, signal, error, output_bytes, output_dropped_bytes,
-              output_truncated, peak_rss_bytes, cpu_seconds, pid, process_start)
-       WHERE r.id = e.id AND r.status = 'running' RETURNING ${RUN_COLUMNS}`,
-      [entries.map((e) => e.runId), column((f) => f.status), column((f) => f.finishedAt), column((f) => f.durationMs),
-        column((f) => f.exitCode), column((f) => f.signal), column((f) => f.error), column((f) => f.outputBytes),
-        column((f) => f.outputDroppedBytes), column((f) => f.outputTruncated), column((f) => f.peakRssBytes ?? null),
-        column((f) => f.cpuSeconds ?? null), column((f) => f.pid ?? null), column((f) => f.processStart ?? null)],
-      runner,
+  async finishMany(entries: FinishEntry[], runner?: QueryRunner): Promise<Array<RunRow | null>> {
+    const rows = await this.db.prepared<RunRow>(`${FINISH_STATEMENT} RETURNING ${RUN_COLUMNS}`, finishParams(entries), runner);
+    return inEntryOrder(entries, rows);
+  }
+
+  /**
+   * finishMany and claimQueued in one statement: one round trip and one transaction where there
+   * were two. The claim comes after the finishes are written and sees them, so a run of a job
+   * that starts one run at a time can follow the run that just ended.
+   */
+  async finishManyAndClaim(entries: FinishEntry[], nodeId: string, limit: number): Promise<{ finished: Array<RunRow | null>; claimed: ClaimedRun[] }> {
+    const params = finishParams(entries);
+    // UNION ALL reads its branches in order: the finishes are written before the claim function runs.
+    const rows = await this.db.prepared<(RunRow & { pipeline: string | null; claimed: boolean })>(
+      `WITH finished AS (${FINISH_STATEMENT} RETURNING ${RUN_COLUMNS}, NULL::text AS pipeline, false AS claimed)
+       SELECT * FROM finished
+       UNION ALL
+       SELECT ${RUN_COLUMNS}, ${CLAIMED_PIPELINE}, true AS claimed FROM cw_claim_runs($${params.length + 1}, $${params.length + 2}) r`,
+      [...params, nodeId, limit],
     );
-    const byId = new Map(rows.map((row) => [row.id, row]));
-    return entries.map((e) => byId.get(e.runId) ?? null);
+    const finished: RunRow[] = [];
+    const claimed: ClaimedRun[] = [];
+    for (const { claimed: isClaimed, pipeline, ...run } of rows) {
+      if (isClaimed) claimed.push({ ...run, pipeline: pipeline! });
+      else finished.push(run);
+    }
+    return { finished: inEntryOrder(entries, finished), claimed };
   }
 
   /**
