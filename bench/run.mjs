@@ -28,8 +28,8 @@ async function main() {
   const started = new Date();
   setDaemonNodeFlags(options.daemonFlags);
   const ctx = { ...options, log: (line) => console.error(`[bench ${elapsed(started)}] ${line}`), results: {} };
-  ctx.log(`${options.smoke ? 'smoke' : 'full'} run on ${options.kinds.join(' + ')}: ${options.scenarios.join(', ')}`);
   const report = { startedAt: started.toISOString(), mode: options.smoke ? 'smoke' : 'full', code: codeVersion(), machine: machine(), databases: options.kinds, sizes: options.sizes, scenarios: {}, table: [] };
+  ctx.log(`${options.smoke ? 'smoke' : 'full'} run on ${options.kinds.join(' + ')}: ${options.scenarios.join(', ')}; a page fault costs ${report.machine.pageFaultMicros} µs here`);
   let failed = false;
   for (const name of SCENARIOS) {
     if (!options.scenarios.includes(name)) {
@@ -65,6 +65,7 @@ async function main() {
 
 function machine() {
   return {
+    pageFaultMicros: pageFaultMicros(),
     cpus: os.cpus().length,
     cpuModel: os.cpus()[0]?.model ?? 'unknown',
     memoryMiB: Math.round(os.totalmem() / 1024 / 1024),
@@ -72,6 +73,24 @@ function machine() {
     platform: `${os.type()} ${os.release()}`,
     loadAverageAtStart: os.loadavg().map((value) => round(value, 2)),
   };
+}
+
+/**
+ * What first touching a page of memory costs here, in µs per 4 KiB page (zeroing included): the best
+ * of three 64 MiB buffers filled once. Every fork copies page tables and faults pages in, so spawn
+ * rates, and every figure made of spawns, follow it. Machines of the same kind differed tenfold
+ * (0.3–0.5 µs, and 12–14 µs on a VM whose host backs guest memory lazily): compare runs only
+ * where it is alike. See docs/performance.md, "Reproduce".
+ */
+function pageFaultMicros() {
+  const bytes = 64 * 1024 * 1024;
+  let best = Infinity;
+  for (let i = 0; i < 3; i++) {
+    const started = performance.now();
+    Buffer.allocUnsafeSlow(bytes).fill(1);
+    best = Math.min(best, performance.now() - started);
+  }
+  return round((best * 1000) / (bytes / 4096), 2);
 }
 
 /** Which code was measured: the commit, and whether the working tree had changes (dist/ is built from it). */

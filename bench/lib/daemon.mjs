@@ -23,7 +23,8 @@ export function setDaemonNodeFlags(flags) {
 /**
  * Writes `yaml` to a temporary config file, starts the daemon on a free port and resolves once
  * `GET /health` answers 200. `readyMs` is the time from spawn to that answer. With `timeSpawns`,
- * `stop()` resolves the daemon's own spawn() call times (bench/probes/spawn-timer.mjs).
+ * `stop()` resolves the daemon's own spawn() call times (bench/probes/spawn-timer.mjs). With
+ * CWB_KEEP_DAEMON_DIR set, `stop()` leaves the daemon's directory (config and log) for a look.
  */
 export async function startDaemon(store, yaml, { readyTimeoutMs = 120_000, env: extraEnv = {}, timeSpawns = false } = {}) {
   const dir = await mkdtemp(join(tmpdir(), 'cwb-daemon-'));
@@ -98,7 +99,8 @@ async function stopDaemon(child, exited, dir, timeSpawns) {
   }
   for (const deadline = Date.now() + 5_000; helpers.some(isRunning) && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 50));
   const spawnTimes = timeSpawns ? await busiestSpawner(dir) : null;
-  await rm(dir, { recursive: true, force: true });
+  if (process.env.CWB_KEEP_DAEMON_DIR) process.stderr.write(`daemon files kept in ${dir}\n`);
+  else await rm(dir, { recursive: true, force: true });
   return spawnTimes;
 }
 

@@ -28,8 +28,9 @@ export function token(sub = 'bench', roles = ['admin']) {
 }
 
 /**
- * One request from client number `client`; resolves `{ status, body, ms }` (body parsed when JSON)
- * and never rejects on an HTTP error status. Rejects on a network error.
+ * One request from client number `client`; resolves `{ status, body, ms }` (body parsed when JSON;
+ * with `discardBody`, `{ status, bytes, ms }`) and never rejects on an HTTP error status. Rejects
+ * on a network error.
  */
 export async function request(baseUrl, method, path, options = {}) {
   const started = performance.now();
@@ -44,7 +45,7 @@ export async function request(baseUrl, method, path, options = {}) {
   }
 }
 
-function requestOnce(baseUrl, method, path, { bearer, body, client = 0 }) {
+function requestOnce(baseUrl, method, path, { bearer, body, client = 0, discardBody = false }) {
   const url = new URL(path, baseUrl);
   const payload = body === undefined ? null : Buffer.from(JSON.stringify(body));
   const headers = {};
@@ -56,6 +57,14 @@ function requestOnce(baseUrl, method, path, { bearer, body, client = 0 }) {
   const started = performance.now();
   return new Promise((resolve, reject) => {
     const req = http.request(url, { method, headers, agent: agentFor(clientAddress(client)) }, (res) => {
+      if (discardBody) {
+        // What a load generator does: count the bytes, keep none of them, parse nothing.
+        let bytes = 0;
+        res.on('data', (chunk) => (bytes += chunk.length));
+        res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, bytes, ms: performance.now() - started }));
+        res.on('error', reject);
+        return;
+      }
       const chunks = [];
       res.on('data', (chunk) => chunks.push(chunk));
       res.on('end', () => {

@@ -51,6 +51,8 @@ export async function startCounter(upstreamHost = '127.0.0.1', upstreamPort = 54
 function messageReader(counts) {
   let buffer = Buffer.alloc(0);
   let startup = true;
+  // Prepared statements are parsed once and executed by name: Execute counts under the bound one's text.
+  const connection = { named: new Map(), unnamed: '', bound: '' };
   return (data) => {
     buffer = buffer.length === 0 ? data : Buffer.concat([buffer, data]);
     for (;;) {
@@ -67,23 +69,38 @@ function messageReader(counts) {
       if (buffer.length < 5) return;
       const length = buffer.readInt32BE(1);
       if (buffer.length < length + 1) return;
-      count(counts, String.fromCharCode(buffer[0]), buffer.subarray(5, length + 1));
+      count(counts, connection, String.fromCharCode(buffer[0]), buffer.subarray(5, length + 1));
       buffer = buffer.subarray(length + 1);
     }
   };
 }
 
-function count(counts, type, body) {
+function count(counts, connection, type, body) {
+  const cstrings = (n) => {
+    const strings = [];
+    for (let at = 0; strings.length < n; ) {
+      const end = body.indexOf(0, at);
+      strings.push(body.toString('utf8', at, end));
+      at = end + 1;
+    }
+    return strings;
+  };
   if (type === 'Q') {
     counts.statements++;
     counts.roundTrips++;
-    note(counts, body.toString('utf8', 0, body.indexOf(0)));
+    note(counts, cstrings(1)[0]);
   } else if (type === 'P') {
-    // Parse: statement name, NUL, query text, NUL, …
-    const nameEnd = body.indexOf(0);
-    note(counts, body.toString('utf8', nameEnd + 1, body.indexOf(0, nameEnd + 1)));
+    // Parse: statement name, query text, …
+    const [name, sql] = cstrings(2);
+    if (name) connection.named.set(name, sql);
+    else connection.unnamed = sql;
+  } else if (type === 'B') {
+    // Bind: portal name, statement name, …
+    const [, statement] = cstrings(2);
+    connection.bound = statement ? connection.named.get(statement) ?? `(statement ${statement})` : connection.unnamed;
   } else if (type === 'E') {
     counts.statements++;
+    note(counts, connection.bound);
   } else if (type === 'S') {
     counts.roundTrips++;
   }

@@ -22,6 +22,7 @@ const { values } = parseArgs({
     clients: { type: 'string', default: '50' },
     seconds: { type: 'string', default: '10' },
     'no-trigger': { type: 'boolean', default: false },
+    'discard-body': { type: 'boolean', default: false },
     'daemon-flags': { type: 'string', default: '' },
   },
 });
@@ -49,7 +50,7 @@ try {
   const ownBefore = process.cpuUsage();
   const triggers = [];
   const [lists] = await Promise.all([
-    closedLoop(Number(values.clients), durationMs, (n) => request(daemon.url, 'GET', path, { bearer, client: n })),
+    closedLoop(Number(values.clients), durationMs, (n) => request(daemon.url, 'GET', path, { bearer, client: n, discardBody: values['discard-body'] })),
     values['no-trigger'] ? [] : closedLoop(1, durationMs, async () => {
       const res = await request(daemon.url, 'POST', '/api/cron/jobs/scale_probe/trigger', { bearer, body: {}, client: Number(values.clients) });
       triggers.push(res);

@@ -26,7 +26,7 @@ function runSmokeBench(outDir: string): Promise<BenchRun> {
 describe('the benchmark harness in smoke mode', () => {
   let outDir: string;
   let run: BenchRun;
-  let report: { mode: string; scenarios: Record<string, Record<string, unknown>>; table: Array<{ status: string }> };
+  let report: { mode: string; machine: { pageFaultMicros: number }; scenarios: Record<string, Record<string, unknown>>; table: Array<{ status: string }> };
 
   beforeAll(async () => {
     outDir = await mkdtemp(join(tmpdir(), 'cw-bench-smoke-'));
@@ -50,6 +50,19 @@ describe('the benchmark harness in smoke mode', () => {
     for (const name of SCENARIOS) expect({ name, error: report.scenarios[name].error }).toEqual({ name, error: undefined });
     // Without DATABASE_URL the nodes scenario says why it did not run; every other one has figures.
     for (const name of SCENARIOS.filter((name) => name !== 'nodes')) expect(report.scenarios[name].databases).toBeDefined();
+  });
+
+  it("records what a page fault costs on the machine, which every spawn's cost follows", () => {
+    expect(report.machine.pageFaultMicros).toBeGreaterThan(0);
+  });
+
+  it('names every statement it counted, prepared ones by the text they were prepared with', () => {
+    const statements = report.scenarios.throughput.statements as { skipped?: string; perRun: { statements: number }; byStatementPerRun: Record<string, number> };
+    if (!process.env.DATABASE_URL) return void expect(statements.skipped).toMatch(/PostgreSQL only/);
+    const named = Object.values(statements.byStatementPerRun).reduce((sum, perRun) => sum + perRun, 0);
+    // Rounded to hundredths each: the parts add up to the total within the rounding.
+    expect(Math.abs(named - statements.perRun.statements)).toBeLessThan(0.1);
+    expect(Object.keys(statements.byStatementPerRun).some((sql) => sql.startsWith('WITH run AS ( INSERT INTO cw_runs'))).toBe(true);
   });
 
   it('judges no target in smoke mode', () => {
