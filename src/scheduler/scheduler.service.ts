@@ -67,10 +67,10 @@ interface ScheduledJob {
  * the heap instead of computing every schedule.
  *
  * Runs are staged: STAGE_AHEAD_MS before an instant (half a period for a job firing more often)
- * its run is recorded, queued from the instant on, and the executors are told when to claim. At the instant nothing is left to write, however
- * many jobs share it, and a node that stops in between leaves the run to the others. A job with a
- * run still queued or running is not staged: its overlap policy is applied at the instant, by a
- * fire, as it always was. The heap orders each job by when the scheduler acts on it: the staging
+ * its run is recorded, queued from the instant on, and the executors are told when to claim. At
+ * the instant nothing is left to write, however many jobs share it, and a node that stops in
+ * between leaves the run to the others. A job with a run still queued or running is not staged:
+ * its overlap policy is applied at the instant, by a fire, as it always was. The heap orders each job by when the scheduler acts on it: the staging
  * time, or the instant (plus jitter) itself once staging was declined or failed.
  */
 @Injectable()
@@ -282,9 +282,9 @@ export class SchedulerService {
   }
 
   /**
-   * Records the runs of instants due within their lead (stageLeadMs), in batches like fireOnTime. A job
-   * declined (a run of it active) or a batch that failed is put back at its instant, to be fired
-   * then; a job another node staged, or that is paused meanwhile, moves on like after a fire.
+   * Records the runs of instants due within their lead (stageLeadMs), in batches like fireOnTime.
+   * A job declined (a run of it active) or a batch that failed is put back at its instant, to be
+   * fired then; a job another node staged, or that is paused meanwhile, moves on like after a fire.
    */
   private async stage(jobs: ScheduledJob[]): Promise<void> {
     await forEachConcurrently(batchesOf(jobs, FIRE_BATCH), this.runs.fireConcurrency, async (batch) => {
