@@ -20,7 +20,7 @@ export const RUN_COLUMNS = `
 /** A claimed run's pipeline, for `SELECT … FROM cw_claim_runs(…) r`. */
 const CLAIMED_PIPELINE = '(SELECT j.pipeline FROM cw_jobs j WHERE j.id = r.job_id) AS pipeline';
 
-/** Ends running runs (finishFields); a run no longer running is left as it is. RETURNING is added by the caller. */
+/** Ends running runs (parameters: finishParams); a run no longer running is left as it is. The caller adds RETURNING. */
 const FINISH_STATEMENT = `
   UPDATE cw_runs r SET status = e.status, finished_at = e.finished_at, duration_ms = e.duration_ms, exit_code = e.exit_code,
     signal = e.signal, error = COALESCE(e.error, r.error), output_bytes = e.output_bytes,
@@ -251,7 +251,9 @@ export class RunsRepository {
    */
   async finishManyAndClaim(entries: FinishEntry[], nodeId: string, limit: number): Promise<{ finished: Array<RunRow | null>; claimed: ClaimedRun[] }> {
     const params = finishParams(entries);
-    // UNION ALL reads its branches in order: the finishes are written before the claim function runs.
+    // UNION ALL reads its branches in order, so the finishes are written before the claim function
+    // runs, and a volatile function's queries take a new snapshot, which sees them (the test
+    // finish-and-claim holds both databases to this).
     const rows = await this.db.prepared<(RunRow & { pipeline: string | null; claimed: boolean })>(
       `WITH finished AS (${FINISH_STATEMENT} RETURNING ${RUN_COLUMNS}, NULL::text AS pipeline, false AS claimed)
        SELECT * FROM finished
