@@ -3,9 +3,10 @@
  * a fresh database with `--jobs` API jobs, lets `--clients` clients list the first page back to back
  * for `--seconds`, with one client triggering runs beside them unless `--no-trigger`, and prints
  * lists/s, p50/p99 and the daemon's CPU per list (from /proc, so it holds on a busy machine,
- * where latency does not).
+ * where latency does not). With `--discard-body` the clients count each body's bytes instead of
+ * parsing it, as the scale scenario's do.
  *
- *   node bench/probes/list-cost.mjs --db pglite --jobs 2000 --clients 50 --seconds 10
+ *   node bench/probes/list-cost.mjs --db pglite --jobs 2000 --clients 50 --seconds 10 [--discard-body]
  */
 import { parseArgs } from 'node:util';
 import { configYaml, NEVER_CRON, SCALE_CRON_SQL, TRUE_PIPELINE } from '../lib/config.mjs';
