@@ -26,8 +26,11 @@ describe.each(testDatabaseKinds())('claims carried by finishes on %s', (kind) =>
     const alone = jest.spyOn(runs, 'claimQueued');
     const carried = jest.spyOn(runs, 'finishManyAndClaim');
     const db = daemon.daemon.app.get(Database);
+    // Claimable a second from now: a claim the daemon's poll sent before the spies were in place
+    // (so not counted) may still reach the database after this insert, and must find nothing.
     await db.rows(
-      `INSERT INTO cw_runs (id, job_id, status, trigger, triggered_by) SELECT gen_random_uuid(), 'drained', 'queued', 'manual', 'test' FROM generate_series(1, $1::int)`,
+      `INSERT INTO cw_runs (id, job_id, status, trigger, triggered_by, not_before)
+       SELECT gen_random_uuid(), 'drained', 'queued', 'manual', 'test', now() + interval '1 second' FROM generate_series(1, $1::int)`,
       [RUNS],
     );
     await waitFor(async () => {
