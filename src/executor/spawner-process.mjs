@@ -19,9 +19,18 @@
 // acknowledge before the channel carries anything else, and the daemon a socket per pipe: for a
 // burst of short commands that was the limit on runs per second.
 //
+// A command's stdout and stderr are pipes made from FIFOs (see FifoStock), not the socket pair
+// Node's `stdio: 'pipe'` makes: a command writing to a Unix socket in 8 KiB writes (as `head`,
+// `cat` and most of C's stdio do) reaches 2.2 GiB/s here, where a pipe reaches 7; read by Node, 2.2
+// against 4.0. Should no FIFO be at hand, the command gets the socket pair as before.
+//
 // It ignores SIGINT, SIGTERM and SIGHUP (a Ctrl-C reaches the whole foreground process group, and
 // the daemon still needs exit statuses while it shuts down) and exits when the channel closes.
-import { spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { closeSync, constants, existsSync, mkdtempSync, openSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
+import { Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 if (typeof process.send !== 'function') {
   console.error('spawner-process: must be forked with an IPC channel (it exits when that channel closes)');
@@ -41,22 +50,151 @@ const QUICK_MS = 10;
 const QUICK_BYTES = 64 * 1024;
 const STREAMS = ['stdout', 'stderr'];
 
+/** FIFOs a batch of `mkfifo` makes; another batch is made when fewer than half are left. */
+const FIFO_BATCH = 256;
+
+/**
+ * FIFOs made ahead in a directory of this process's own, each opened once to give one command a
+ * pipe and then unlinked. Node has no call for pipe(2) or mkfifo(2), so `mkfifo` makes them, a batch
+ * at a time: one process per 128 commands. The directory (mode 0700, on /dev/shm when there is one)
+ * goes when this process exits; one left by a spawner that was killed goes when the next one starts.
+ */
+class FifoStock {
+  constructor() {
+    this.names = [];
+    this.made = 0;
+    this.making = false;
+    /** When making a batch at once last failed: for a second after, commands do not wait for one. */
+    this.failedAt = -Infinity;
+    this.dir = null;
+    try {
+      const root = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
+      removeLeftovers(root);
+      const dir = mkdtempSync(join(root, `cronwarden-fifos-${process.pid}-`));
+      process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+      this.dir = dir;
+      // The first batch before the first command; without it (no mkfifo here), socket pairs.
+      if (!this.makeNow()) this.dir = null;
+    } catch {
+      // No place for FIFOs (a read-only /dev/shm and /tmp): socket pairs.
+      this.dir = null;
+    }
+  }
+
+  /** A new pipe as [read end, write end], or null when none is at hand. */
+  take() {
+    if (this.dir === null) return null;
+    // A burst that used the stock up waits for a batch (a few ms) rather than get socket pairs.
+    if (this.names.length === 0 && performance.now() - this.failedAt > 1_000) this.makeNow();
+    if (this.names.length < FIFO_BATCH / 2) this.refill();
+    const path = this.names.pop();
+    if (path === undefined) return null;
+    let read = -1;
+    try {
+      // Opening for reading without waiting for a writer, then for writing, makes one pipe; once
+      // unlinked, nothing else can open it. Node opens with O_CLOEXEC: no other command inherits it.
+      read = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+      const write = openSync(path, constants.O_WRONLY);
+      return [read, write];
+    } catch {
+      if (read >= 0) closeSync(read);
+      return null;
+    } finally {
+      try {
+        unlinkSync(path);
+      } catch {
+        // Gone already: nothing to do.
+      }
+    }
+  }
+
+  /** Makes a batch and waits for it; false when that failed. */
+  makeNow() {
+    const names = this.batch();
+    try {
+      execFileSync('mkfifo', ['-m', '600', ...names], { stdio: 'ignore' });
+    } catch {
+      this.failedAt = performance.now();
+      return false;
+    }
+    this.names.push(...names);
+    return true;
+  }
+
+  /** Makes a batch in the background, unless one is being made. */
+  refill() {
+    if (this.making) return;
+    this.making = true;
+    const names = this.batch();
+    execFile('mkfifo', ['-m', '600', ...names], (error) => {
+      this.making = false;
+      if (!error) this.names.push(...names);
+    });
+  }
+
+  /** The paths of the next batch to make. */
+  batch() {
+    return Array.from({ length: FIFO_BATCH }, () => join(this.dir, String(this.made++)));
+  }
+}
+
+/** Removes FIFO directories of spawner processes that are gone (killed before they could). */
+function removeLeftovers(root) {
+  for (const name of readdirSync(root)) {
+    const owner = /^cronwarden-fifos-(\d+)-/.exec(name)?.[1];
+    if (owner === undefined || isAlive(Number(owner))) continue;
+    try {
+      rmSync(join(root, name), { recursive: true, force: true });
+    } catch {
+      // Another user's: theirs to remove.
+    }
+  }
+}
+
+function isAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return error.code === 'EPERM';
+  }
+}
+
+const fifos = new FifoStock();
+
+/** Pipes for a command's stdout and stderr: from FIFOs, or null for Node's socket pairs. */
+function takePipes() {
+  const stdout = fifos.take();
+  if (stdout === null) return null;
+  const stderr = fifos.take();
+  if (stderr !== null) return [stdout, stderr];
+  closeSync(stdout[0]);
+  closeSync(stdout[1]);
+  return null;
+}
+
 function start({ id, program, args, cwd, env }) {
   let child;
+  const fifoPipes = takePipes();
+  const stdio = fifoPipes ? ['ignore', fifoPipes[0][1], fifoPipes[1][1]] : ['ignore', 'pipe', 'pipe'];
   try {
-    child = spawn(program, args, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(program, args, { cwd, env, detached: true, stdio });
   } catch (error) {
+    fifoPipes?.flat().forEach((fd) => closeSync(fd));
     fail(id, error);
     return;
   }
+  // The child has its write ends (or never will): ours must go, or the pipes would never end.
+  fifoPipes?.forEach(([, write]) => closeSync(write));
   if (child.pid === undefined) {
+    fifoPipes?.forEach(([read]) => closeSync(read));
     child.once('error', (error) => fail(id, error));
     return;
   }
   // Later errors (none are expected: we never kill from here) must not end this process.
   child.on('error', () => undefined);
   const pid = child.pid;
-  const pipes = [child.stdout, child.stderr];
+  const pipes = fifoPipes ? fifoPipes.map(([read]) => new Socket({ fd: read, readable: true, writable: false })) : [child.stdout, child.stderr];
   /** Output read here, in the order read: [stream index, base64]. */
   let output = [];
   let bytes = 0;

@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OutputCapture } from './output-capture.js';
 import { PIPE_CLOSE_WAIT_MS, ProcessRunner, type RunSpec } from './process-runner.js';
@@ -173,6 +175,48 @@ describe('ForkedSpawner', () => {
 
   it('reports a program that cannot be started with the system error code', async () => {
     await expect(spawner.spawn({ program: 'cronwarden-no-such-program', args: [], cwd: fixtures, env: {} })).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('gives a command pipes for its stdout and stderr, not the socket pairs Node makes', async () => {
+    // A pipe takes 8 KiB writes three times as fast as a Unix socket (the flood in docs/performance.md).
+    const output = new OutputCapture(1024);
+    const result = await runner.run(shell('for fd in 1 2; do if [ -p /dev/fd/$fd ]; then echo "$fd pipe"; elif [ -S /dev/fd/$fd ]; then echo "$fd socket"; fi; done'), { output });
+    expect(result).toMatchObject({ exitCode: 0, error: null });
+    expect(Buffer.concat(output.chunks().map((chunk) => chunk.data)).toString()).toBe('1 pipe\n2 pipe\n');
+  });
+
+  it('lets a command write to /dev/stdout and /dev/stderr by name, which a socket refuses', async () => {
+    const output = new OutputCapture(1024);
+    const result = await runner.run(shell('echo out > /dev/stdout && echo err > /dev/stderr'), { output });
+    expect(result).toMatchObject({ exitCode: 0, error: null });
+    expect(output.chunks().map((chunk) => `${chunk.stream} ${chunk.data.toString().trim()}`)).toEqual(['stdout out', 'stderr err']);
+  });
+
+  it('gives pipes to every command of a burst larger than its stock of FIFOs, and none of them to another command', async () => {
+    const outputs = Array.from({ length: 300 }, () => new OutputCapture(1024));
+    // Each counts the FIFOs it has open: its own stdout and stderr, no other command's.
+    const results = await Promise.all(outputs.map((output) => runner.run(shell('[ -p /dev/fd/1 ] && [ -p /dev/fd/2 ] && ls -l /proc/$$/fd 2>/dev/null | grep -c cronwarden-fifos'), { output })));
+    expect(results.every((result) => result.exitCode === 0)).toBe(true);
+    const counts = new Set(outputs.map((output) => Buffer.concat(output.chunks().map((chunk) => chunk.data)).toString().trim()));
+    expect([...counts]).toEqual(['2']);
+  });
+
+  it('keeps its FIFOs in a directory of its own that goes with it, and removes one left by a helper that was killed', async () => {
+    const root = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
+    // A helper killed with SIGKILL leaves its directory; pid 2^22 + 1 is above Linux's pid_max, so never alive.
+    const leftover = join(root, `cronwarden-fifos-${2 ** 22 + 1}-test`);
+    mkdirSync(leftover, { recursive: true });
+    const own = new ForkedSpawner(1);
+    own.onModuleInit();
+    const helper = own.helperPid!;
+    await new ProcessRunner(own).run(shell('true'));
+    const ours = readdirSync(root).filter((name) => name.startsWith(`cronwarden-fifos-${helper}-`));
+    expect(ours).toHaveLength(1);
+    expect(existsSync(leftover)).toBe(false);
+
+    own.onApplicationShutdown();
+    await waitUntilGone(helper);
+    expect(existsSync(join(root, ours[0]))).toBe(false);
   });
 
   it('ends its helper at shutdown', async () => {
