@@ -173,6 +173,14 @@ function takePipes() {
   return null;
 }
 
+/** A Socket reading a FIFO's read end: a Pipe handle, as spawn()'s own, so it can be handed over the same way. */
+function fifoReader(fd) {
+  const socket = new Socket({ fd, readable: true, writable: false });
+  // A read error ends the pipe as its end does ('close' follows); it must not end this process.
+  socket.on('error', () => undefined);
+  return socket;
+}
+
 function start({ id, program, args, cwd, env }) {
   let child;
   const fifoPipes = takePipes();
@@ -194,7 +202,7 @@ function start({ id, program, args, cwd, env }) {
   // Later errors (none are expected: we never kill from here) must not end this process.
   child.on('error', () => undefined);
   const pid = child.pid;
-  const pipes = fifoPipes ? fifoPipes.map(([read]) => new Socket({ fd: read, readable: true, writable: false })) : [child.stdout, child.stderr];
+  const pipes = fifoPipes ? fifoPipes.map(([read]) => fifoReader(read)) : [child.stdout, child.stderr];
   /** Output read here, in the order read: [stream index, base64]. */
   let output = [];
   let bytes = 0;

@@ -42,11 +42,13 @@ pipelines:
     command: ["node", "${FIXTURES}/progress.mjs", "4", "500"]
   reporter:
     command: ["node", "examples/pipelines/main.mjs"]
+  byname:
+    command: ["${FIXTURES}/by-name.sh"]
 jobs:
   system-ok: { pipeline: ok, every: 5h }
 `);
     for (const [id, pipeline, overlap] of [['quick', 'ok', 'allow'], ['envy', 'env', 'allow'], ['chatty', 'interleave', 'allow'],
-      ['sleeper', 'sleepy', 'queue'], ['stubborn', 'stubborn', 'allow'], ['parent', 'grandchild', 'allow'], ['steps', 'steps', 'allow'], ['reporter', 'reporter', 'allow']]) {
+      ['sleeper', 'sleepy', 'queue'], ['stubborn', 'stubborn', 'allow'], ['parent', 'grandchild', 'allow'], ['steps', 'steps', 'allow'], ['reporter', 'reporter', 'allow'], ['byname', 'byname', 'allow']]) {
       const created = await api(daemon, 'POST', '/api/cron/jobs', { token: alice, body: { id, pipeline, every: '5h', overlap, params: { a: 1, b: 2 } } });
       expect(created.status).toBe(201);
     }
@@ -158,6 +160,13 @@ jobs:
     expect((await call('POST', `/api/cron/runs/${done.id}/cancel`, alice)).status).toBe(409);
     const system = await finished((await trigger('system-ok', undefined, admin)).id);
     expect((await call('POST', `/api/cron/runs/${system.id}/cancel`, alice)).status).toBe(403);
+  });
+
+  it('lets a command write to /dev/stdout and /dev/stderr by name, and stores both', async () => {
+    const run = await finished((await trigger('byname')).id);
+    expect(run).toMatchObject({ status: 'succeeded', exitCode: 0 });
+    expect(await outputOf(run.id)).toBe('to stdout\nto stderr\n');
+    expect(await outputOf(run.id, '?stream=stderr')).toBe('to stderr\n');
   });
 
   it('serves the last lines of the output, of one stream or both', async () => {
