@@ -20,7 +20,7 @@ setDaemonNodeFlags(values['daemon-flags'].split(' ').filter(Boolean));
 const count = Number(values.runs);
 const ctx = { serverUrl: process.env.DATABASE_URL ?? null, daemonFlags: [], log: () => undefined };
 
-/** Every process now: pid → { comm, ppid, ticks } with the CPU of its reaped children included. */
+/** Every process now: pid → { comm, ppid, ticks, system } and the same of its reaped children (`children…`). */
 function processes() {
   const all = new Map();
   for (const name of readdirSync('/proc')) {
@@ -35,9 +35,8 @@ function processes() {
     const comm = text.slice(text.indexOf('(') + 1, close);
     const fields = text.slice(close + 2).split(' ');
     // After the comm: state(0) ppid(1) … utime(11) stime(12) cutime(13) cstime(14).
-    const user = Number(fields[11]) + Number(fields[13]);
-    const system = Number(fields[12]) + Number(fields[14]);
-    all.set(Number(name), { comm, ppid: Number(fields[1]), ticks: user + system, system });
+    const [user, system, childrenUser, childrenSystem] = [11, 12, 13, 14].map((field) => Number(fields[field]));
+    all.set(Number(name), { comm, ppid: Number(fields[1]), ticks: user + system, system, childrenTicks: childrenUser + childrenSystem, childrenSystem });
   }
   return all;
 }
@@ -67,8 +66,12 @@ const result = await withFreshDaemon(ctx, values.db, { yaml: THROUGHPUT_YAML }, 
   const system = {};
   for (const [pid, info] of after) {
     const group = groupOf(pid, info);
-    groups[group] = (groups[group] ?? 0) + info.ticks - (before.get(pid)?.ticks ?? 0);
-    system[group] = (system[group] ?? 0) + info.system - (before.get(pid)?.system ?? 0);
+    const was = before.get(pid);
+    // Reaped children count for the spawners (the runs' commands); elsewhere they are not this
+    // phase's (pid 1 reaping an orphan of an earlier run would add all of its life).
+    const children = group === 'spawners and children';
+    groups[group] = (groups[group] ?? 0) + info.ticks - (was?.ticks ?? 0) + (children ? info.childrenTicks - (was?.childrenTicks ?? 0) : 0);
+    system[group] = (system[group] ?? 0) + info.system - (was?.system ?? 0) + (children ? info.childrenSystem - (was?.childrenSystem ?? 0) : 0);
   }
   const tick = 1000 / ticksPerSecond();
   const busyMs = (machineAfter.busy - machineBefore.busy) * tick;
