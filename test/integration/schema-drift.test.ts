@@ -20,3 +20,26 @@ describe.each(testDatabaseKinds())('the schema on %s', (kind) => {
     }
   });
 });
+
+describe.each(testDatabaseKinds())('stored output on %s', (kind) => {
+  let db: TestDatabase;
+  beforeAll(async () => (db = await createTestDatabase(kind)));
+  afterAll(async () => db?.drop());
+
+  it('is compressed with lz4 where the server has it, and with the default (pglz) where not', async () => {
+    const target: DatabaseTarget = kind === 'postgres' ? { kind, url: db.url! } : { kind, connection: db.connection };
+    const dataSource = createDataSource(target);
+    await dataSource.initialize();
+    try {
+      const hasLz4 = await dataSource.query('CREATE TEMP TABLE lz4_probe (data bytea COMPRESSION lz4)').then(() => true, () => false);
+      await runMigrations(dataSource, kind);
+      const [column] = await dataSource.query(`SELECT attcompression AS method FROM pg_attribute WHERE attrelid = 'cw_run_output'::regclass AND attname = 'data'`);
+      // 'l' is lz4; '' is the server's default_toast_compression (pglz unless set otherwise).
+      expect(column.method).toBe(hasLz4 ? 'l' : '');
+      // PostgreSQL here is built with lz4 (Debian's); PGlite is not.
+      expect(hasLz4).toBe(kind === 'postgres');
+    } finally {
+      await dataSource.destroy();
+    }
+  });
+});
