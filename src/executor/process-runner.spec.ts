@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildChildEnv } from './child-env.js';
 import { OutputCapture } from './output-capture.js';
+import { textOf } from '../../test/support/output.js';
 import { processExists } from '../../test/support/processes.js';
 import { PIPE_READ_BYTES } from './pipe-reader.js';
 import { killProcessGroup, processGroupAlive } from './process-group.js';
@@ -19,9 +20,6 @@ afterAll(() => forked.onApplicationShutdown());
 function spec(command: string[], overrides: Partial<RunSpec> = {}): RunSpec {
   return { command, shell: false, cwd: fixtures, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, timeoutMs: 20_000, killGraceMs: 2_000, maxOutputBytes: 1024 * 1024, ...overrides };
 }
-
-const textOf = (output: OutputCapture, stream?: 'stdout' | 'stderr'): string =>
-  Buffer.concat(output.chunks().filter((chunk) => !stream || chunk.stream === stream).map((chunk) => chunk.data)).toString();
 
 /** Polls `check` until it returns true; fails after `timeoutMs`. */
 async function waitFor(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OutputCapture } from './output-capture.js';
 import { PIPE_CLOSE_WAIT_MS, ProcessRunner, type RunSpec } from './process-runner.js';
+import { textOf } from '../../test/support/output.js';
 import { processExists } from '../../test/support/processes.js';
 import { ForkedSpawner } from './spawner.js';
 
@@ -93,7 +94,7 @@ describe('ForkedSpawner', () => {
 
     expect(result.exitCode).toBeNull();
     expect(result.error).toBe('the spawner process exited (signal SIGKILL) while the command ran: its exit status is unknown');
-    expect(Buffer.concat(output.chunks().map((chunk) => chunk.data)).toString()).toBe('before\nafter\n');
+    expect(textOf(output)).toBe('before\nafter\n');
 
     const next = await runner.run(shell('exit 3'));
     expect(next).toMatchObject({ exitCode: 3, error: null });
@@ -158,7 +159,7 @@ describe('ForkedSpawner', () => {
 
     expect(ended).toBe(false);
     expect(result).toMatchObject({ exitCode: 0, error: null });
-    expect(Buffer.concat(output.chunks().map((chunk) => chunk.data)).toString()).toBe('early\nlate\n');
+    expect(textOf(output)).toBe('early\nlate\n');
   });
 
   it('hands over the pipes of a command that ends at once but writes more than one message should carry', async () => {
@@ -182,7 +183,7 @@ describe('ForkedSpawner', () => {
     const output = new OutputCapture(1024);
     const result = await runner.run(shell('for fd in 1 2; do if [ -p /dev/fd/$fd ]; then echo "$fd pipe"; elif [ -S /dev/fd/$fd ]; then echo "$fd socket"; fi; done'), { output });
     expect(result).toMatchObject({ exitCode: 0, error: null });
-    expect(Buffer.concat(output.chunks().map((chunk) => chunk.data)).toString()).toBe('1 pipe\n2 pipe\n');
+    expect(textOf(output)).toBe('1 pipe\n2 pipe\n');
   });
 
   it('lets a command write to /dev/stdout and /dev/stderr by name, which a socket refuses', async () => {
@@ -197,7 +198,7 @@ describe('ForkedSpawner', () => {
     // Each counts the FIFOs it has open: its own stdout and stderr, no other command's.
     const results = await Promise.all(outputs.map((output) => runner.run(shell('[ -p /dev/fd/1 ] && [ -p /dev/fd/2 ] && ls -l /proc/$$/fd 2>/dev/null | grep -c cronwarden-fifos'), { output })));
     expect(results.every((result) => result.exitCode === 0)).toBe(true);
-    const counts = new Set(outputs.map((output) => Buffer.concat(output.chunks().map((chunk) => chunk.data)).toString().trim()));
+    const counts = new Set(outputs.map((output) => textOf(output).trim()));
     expect([...counts]).toEqual(['2']);
   });
 
