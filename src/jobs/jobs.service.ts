@@ -117,11 +117,10 @@ export class JobsService {
    * if the caller may manage the job. The job is read only when nothing was written, to say why.
    */
   async trigger(caller: Caller, id: string, params: Record<string, unknown> | undefined): Promise<RunView> {
-    const queue = () => {
-      const managed = managedJobs(caller);
-      if (managed === 'none' || !JOB_ID.test(id)) return null;
-      return this.runs.queueManual(id, params ?? {}, caller.sub, { params: params ?? null }, managed === 'all' ? null : managed.apiJobsOf);
-    };
+    const managed = managedJobs(caller);
+    const apiJobsOf = typeof managed === 'object' ? managed.apiJobsOf : null;
+    const queue = async () =>
+      managed === 'none' || !JOB_ID.test(id) ? null : this.runs.queueManual(id, params ?? {}, caller.sub, { params: params ?? null }, apiJobsOf);
     let run = await queue();
     if (!run) {
       // 404 or 403, as for any change; a job that became manageable in between gets a second try.
