@@ -86,3 +86,75 @@ export function sampleRss(pid, everyMs = 50) {
     },
   };
 }
+
+/** Every process now: pid → { comm, ppid, ticks, system } and the same of its reaped children (`children…`). */
+function processes() {
+  const all = new Map();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let text;
+    try {
+      text = readFileSync(`/proc/${name}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    const close = text.lastIndexOf(')');
+    const comm = text.slice(text.indexOf('(') + 1, close);
+    const fields = text.slice(close + 2).split(' ');
+    // After the comm: state(0) ppid(1) … utime(11) stime(12) cutime(13) cstime(14).
+    const [user, system, childrenUser, childrenSystem] = [11, 12, 13, 14].map((field) => Number(fields[field]));
+    all.set(Number(name), { comm, ppid: Number(fields[1]), ticks: user + system, system, childrenTicks: childrenUser + childrenSystem, childrenSystem });
+  }
+  return all;
+}
+
+/** Busy ticks of the whole machine: all but idle and iowait. */
+function machineTicks() {
+  const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  return { busy: cpu.reduce((sum, value) => sum + value, 0) - cpu[3] - cpu[4] };
+}
+
+/**
+ * Starts counting the machine's CPU by process role around a daemon: the daemon, its spawner
+ * processes with their children (the runs' commands), the database (PostgreSQL's processes or the
+ * PGlite sidecar), this process (the bench's client) and the rest. `perRun(count)` splits what was
+ * used since over `count` runs: milliseconds per run by role, the machine's busy milliseconds per
+ * run, and the kernel's share of each role.
+ */
+export function cpuByRole(daemon) {
+  const sidecar = daemon.sidecarPid();
+  const roleOf = (pid, info) => {
+    if (pid === daemon.pid) return 'daemon';
+    if (pid === process.pid) return 'bench (client)';
+    if (pid === sidecar || info.comm.startsWith('postgres')) return 'database';
+    if (info.ppid === daemon.pid) return 'spawners and children';
+    // Anything else on the machine; a process started meanwhile counts whole.
+    return 'rest';
+  };
+  const before = processes();
+  const machineBefore = machineTicks();
+  return {
+    perRun(count) {
+      const after = processes();
+      const machineAfter = machineTicks();
+      const roles = {};
+      const system = {};
+      for (const [pid, info] of after) {
+        const role = roleOf(pid, info);
+        const was = before.get(pid);
+        // Reaped children count for the spawners (the runs' commands); elsewhere they are not this
+        // phase's (pid 1 reaping an orphan of an earlier run would add all of its life).
+        const children = role === 'spawners and children';
+        roles[role] = (roles[role] ?? 0) + info.ticks - (was?.ticks ?? 0) + (children ? info.childrenTicks - (was?.childrenTicks ?? 0) : 0);
+        system[role] = (system[role] ?? 0) + info.system - (was?.system ?? 0) + (children ? info.childrenSystem - (was?.childrenSystem ?? 0) : 0);
+      }
+      const tick = 1000 / ticksPerSecond();
+      const round3 = (value) => Math.round(value * 1000) / 1000;
+      return {
+        machineBusyMsPerRun: round3(((machineAfter.busy - machineBefore.busy) * tick) / count),
+        cpuMsPerRun: Object.fromEntries(Object.entries(roles).sort((a, b) => b[1] - a[1]).map(([role, ticks]) => [role, round3((ticks * tick) / count)])),
+        kernelShare: Object.fromEntries(Object.entries(system).map(([role, ticks]) => [role, Math.round((ticks / Math.max(1, roles[role])) * 100) / 100])),
+      };
+    },
+  };
+}

@@ -1,13 +1,15 @@
 /**
  * Probe: where a run's time goes when the executor drains a queue. Queues `--runs` /bin/true runs
  * by SQL on a fresh daemon and prints, per run, claim → child start → process end (from the
- * stored times), and how many processes were live on average. Usage:
+ * stored times), how many processes were live on average, and the machine's CPU per run by process
+ * (the daemon, its spawners with their children, the database). Usage:
  *   node bench/probes/run-timeline.mjs [--db pglite|postgres] [--runs 2000] [--daemon-flags="--cpu-prof …"]
  */
 import { parseArgs } from 'node:util';
 import { configYaml, NEVER_CRON, TRUE_PIPELINE } from '../lib/config.mjs';
 import { setDaemonNodeFlags } from '../lib/daemon.mjs';
 import { withFreshDaemon } from '../lib/fresh-daemon.mjs';
+import { cpuByRole } from '../lib/proc.mjs';
 import { waitForEnded } from '../lib/runs.mjs';
 import { summary } from '../lib/stats.mjs';
 
@@ -17,13 +19,16 @@ const count = Number(values.runs);
 const yaml = configYaml({ daemon: { maxConcurrentRuns: 8 }, pipelines: { true: TRUE_PIPELINE }, jobs: { tp: { pipeline: 'true', cron: NEVER_CRON } } });
 const ctx = { serverUrl: process.env.DATABASE_URL ?? null, daemonFlags: [], log: () => undefined };
 
+let cpu;
 const result = await withFreshDaemon(ctx, values.db, { yaml }, async (daemon, client) => {
+  const counting = cpuByRole(daemon);
   const { rows } = await client.query(
     `INSERT INTO cw_runs (id, job_id, status, trigger, scheduled_for, params, triggered_by)
      SELECT gen_random_uuid(), 'tp', 'queued', 'manual', now(), '{}', 'probe' FROM generate_series(1, $1::int) RETURNING id`,
     [count],
   );
   await waitForEnded(client, 'id = ANY($1::uuid[])', [rows.map((row) => row.id)], count, 300_000);
+  cpu = counting.perRun(count);
   const { rows: runs } = await client.query(
     `SELECT extract(epoch FROM started_at) * 1000 AS claimed, extract(epoch FROM finished_at) * 1000 AS ended, duration_ms
      FROM cw_runs WHERE triggered_by = 'probe' ORDER BY started_at`,
@@ -40,4 +45,5 @@ console.log(JSON.stringify({
   childMs: summary(result.map((run) => run.duration)),
   claimToChildStartMs: summary(result.map((run) => run.ended - run.duration - run.claimed)),
   averageClaimedAndNotEnded: Math.round(live * 10) / 10,
+  ...cpu,
 }, null, 1));
