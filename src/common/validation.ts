@@ -36,39 +36,62 @@ export function createValidationPipe(): ApiValidationPipe {
 /** How deep a request body may nest before anything (class-transformer included) recurses into it. */
 const MAX_BODY_DEPTH = 64;
 
-/** Distinct query strings whose validated objects are kept, per query class. */
+/** Distinct queries and small bodies whose validated objects are kept, per class. */
 export const VALIDATED_QUERIES_KEPT = 1000;
+
+/** The longest body (as JSON) kept once validated: `{}`, `{"paused":true}`, not a job's definition. */
+export const KEPT_BODY_CHARS = 256;
 
 /**
  * Nest's pipe behind a guard against bodies that would overflow the stack or touch prototypes.
- * A query object that passed is kept by its parsed query (as JSON), per query class: clients that
- * list the same page over and over were validated every time (class-transformer and
- * class-validator, 7 % of the daemon's CPU under the list load). A query that fails is not kept.
+ * A value that passed is kept by its JSON, per class, and an equal one later gets a copy of the
+ * validated object without class-transformer and class-validator running again (7 % of the
+ * daemon's CPU under the list load, a tenth of a trigger's): queries, since clients list the same
+ * page over and over, and small bodies of primitives alone, such as a trigger's `{}`. A value that
+ * fails is not kept.
  */
 export class ApiValidationPipe extends ValidationPipe {
-  private readonly validQueries = new Map<Type<unknown>, LRUCache<string, object>>();
+  private readonly validated = new Map<Type<unknown>, LRUCache<string, object>>();
 
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     const problem = bodyShapeProblem(value);
     if (problem) throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: problem.message, field: problem.field, errors: [problem] });
-    if (metadata.type !== 'query' || !metadata.metatype || metadata.data !== undefined) return super.transform(value, metadata);
-    let kept = this.validQueries.get(metadata.metatype);
-    if (!kept) this.validQueries.set(metadata.metatype, (kept = new LRUCache({ max: VALIDATED_QUERIES_KEPT })));
-    const key = JSON.stringify(value);
+    const key = keepableKey(value, metadata);
+    if (key === null) return super.transform(value, metadata);
+    const metatype = metadata.metatype!;
+    let kept = this.validated.get(metatype);
+    if (!kept) this.validated.set(metatype, (kept = new LRUCache({ max: VALIDATED_QUERIES_KEPT })));
     const known = kept.get(key);
     // Copies: each request gets its own object, as from class-transformer.
     if (known) return copyOf(known);
-    const query = (await super.transform(value, metadata)) as object;
-    kept.set(key, copyOf(query));
-    return query;
+    const result = (await super.transform(value, metadata)) as object;
+    // A body's validated object is shared by the copies: kept only when it holds primitives alone.
+    if (metadata.type === 'query' || isFlat(result)) kept.set(key, copyOf(result));
+    return result;
   }
 
-  /** Validated query objects kept, over all query classes (for tests). */
+  /** Validated objects kept, over all classes (for tests). */
   get keptQueries(): number {
     let count = 0;
-    for (const kept of this.validQueries.values()) count += kept.size;
+    for (const kept of this.validated.values()) count += kept.size;
     return count;
   }
+}
+
+/** The key a value is kept by once valid (its JSON), or null when values of its kind are not kept. */
+function keepableKey(value: unknown, metadata: ArgumentMetadata): string | null {
+  if (!metadata.metatype || metadata.data !== undefined) return null;
+  if (metadata.type === 'query') return JSON.stringify(value);
+  if (metadata.type !== 'body' || !isFlat(value)) return null;
+  const key = JSON.stringify(value);
+  return key.length <= KEPT_BODY_CHARS ? key : null;
+}
+
+/** A plain object whose own values are all primitives (or null). */
+function isFlat(value: unknown): value is object {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  for (const field of Object.values(value)) if (typeof field === 'object' && field !== null) return false;
+  return true;
 }
 
 /** A shallow copy of an object, of the same class. */
