@@ -19,7 +19,7 @@ export function jobsCommand(env: Env): Command {
   });
   createCommand(sub('create', 'create a job that runs a pipeline from the config'), env);
   controlCommands(sub, env);
-  triggerCommand(sub('trigger', 'queue a run now; with --follow, stream its output and exit with its exit code'), env);
+  triggerCommand(sub('trigger', "queue a run now; with --follow, stream its output (and its retries') and exit with the last attempt's exit code"), env);
   return jobs;
 }
 
@@ -75,7 +75,7 @@ function controlCommands(sub: (name: string, description: string) => Command, en
 function triggerCommand(command: Command, env: Env): void {
   command.argument('<id>')
     .option('--params <json>', "params for this run, merged over the job's (a JSON object)")
-    .option('-f, --follow', "stream the run's output here until it ends, then exit with the run's exit code")
+    .option('-f, --follow', "stream the run's output here until it ends (and its retries, if it is retried), then exit with the last attempt's exit code")
     .action(async (id: string, options: ApiOptions & { params?: string; follow?: boolean }) => {
       const client = clientFor(options, env);
       const body = options.params === undefined ? {} : { params: jsonObject('--params', options.params) };

@@ -16,7 +16,7 @@ export function runsCommand(env: Env): Command {
   const sub = (name: string, description: string) => addApiOptions(runs.command(name).description(description));
   listCommand(sub('list', 'recent runs, newest first'), env);
   showCommand(sub('show', 'one run in full'), env);
-  logsCommand(sub('logs', "a run's output; with --follow, until the run ends"), env);
+  logsCommand(sub('logs', "a run's output; with --follow, until the run and its retries end"), env);
   cancelCommand(sub('cancel', 'stop a queued or running run (its process group gets SIGTERM, then SIGKILL)'), env);
   return runs;
 }
@@ -64,7 +64,7 @@ function logsCommand(command: Command, env: Env): void {
   command.argument('<id>')
     .addOption(new Option('--stream <name>', 'only stdout or only stderr').choices(['stdout', 'stderr']))
     .option('--tail <n>', 'only the last N lines (without --follow)')
-    .option('-f, --follow', "keep printing new output until the run ends, then exit with the run's exit code")
+    .option('-f, --follow', "keep printing new output until the run ends (and its retries, if it is retried), then exit with the last attempt's exit code")
     .action(async (id: string, options: ApiOptions & { stream?: 'stdout' | 'stderr'; tail?: string; follow?: boolean }) => {
       const client = clientFor(options, env);
       if (options.follow) {
@@ -91,16 +91,24 @@ function cancelCommand(command: Command, env: Env): void {
 }
 
 /**
- * Streams a run's output until it ends, prints how it ended on stderr (or the run as JSON on stdout
- * with `json`), and sets the process's exit code to the run's. Ctrl-C stops following, not the run.
+ * Streams a run's output until it ends, and the output of its retries after it (a retry is queued
+ * with the failure it retries, so the run's own record names it); prints how each ended on stderr
+ * (and the last run as JSON on stdout with `json`), and sets the process's exit code to the last
+ * attempt's. Ctrl-C stops following, not the run.
  */
 export async function followToExit(client: ApiClient, runId: string, options: { stream?: 'stdout' | 'stderr'; json?: boolean; announce?: string }): Promise<void> {
   if (options.announce) process.stderr.write(`${options.announce}\n`);
   const abort = new AbortController();
-  const interrupt = () => abort.abort(new CliError(`stopped following; run ${runId} goes on (cancel it with: cronwarden runs cancel ${runId})`, 130));
+  let following = runId;
+  const interrupt = () => abort.abort(new CliError(`stopped following; run ${following} goes on (cancel it with: cronwarden runs cancel ${following})`, 130));
   process.once('SIGINT', interrupt);
   try {
-    const finished = await followRun(client, runId, options.stream, abort.signal);
+    let finished = await followRun(client, following, options.stream, abort.signal);
+    for (let retry = await retryOf(client, finished); retry; retry = await retryOf(client, finished)) {
+      process.stderr.write(`${describeEnd(finished)}; retry ${retry} (attempt ${finished.attempt + 1}) queued, following it\n`);
+      following = retry;
+      finished = await followRun(client, following, options.stream, abort.signal);
+    }
     if (options.json) printJson(finished);
     else process.stderr.write(`${describeEnd(finished)}\n`);
     process.exitCode = exitCodeOf(finished);
@@ -109,6 +117,13 @@ export async function followToExit(client: ApiClient, runId: string, options: { 
   } finally {
     process.off('SIGINT', interrupt);
   }
+}
+
+/** The retry queued after a run that ended, or null (a success is never retried). */
+async function retryOf(client: ApiClient, ended: RunView): Promise<string | null> {
+  if (ended.status === 'succeeded' || ended.status === 'skipped') return null;
+  const detail = await client.request<RunView & { retryRunId?: string | null }>('GET', run(ended.id));
+  return detail.retryRunId ?? null;
 }
 
 /** `succeeded in 1.2s, 3m ago`: a run's outcome in a few words. */

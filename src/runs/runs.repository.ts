@@ -357,6 +357,12 @@ export class RunsRepository {
     return this.db.one<RunRow>(`SELECT ${RUN_COLUMNS} FROM cw_runs r WHERE r.id = $1`, [id]);
   }
 
+  /** The id of the retry queued after the run (at most one: cw_runs_retry_key), or null. */
+  async retryOf(runId: string): Promise<string | null> {
+    const row = await this.db.one<{ id: string }>(`SELECT id FROM cw_runs WHERE parent_run_id = $1 AND trigger = 'retry'`, [runId]);
+    return row?.id ?? null;
+  }
+
   /** A job's runs, newest first; `before` is the cursor from the previous page. */
   async listForJob(jobId: string, limit: number, before: { queuedAt: Date; id: string } | null): Promise<RunRow[]> {
     return this.db.rows<RunRow>(

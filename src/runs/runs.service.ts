@@ -4,6 +4,7 @@ import { canManageJob, canSeeJob, type Caller } from '../auth/caller.js';
 import { ConflictError, ForbiddenError, NotFoundError } from '../common/errors.js';
 import { JobsRepository, type JobRow } from '../jobs/jobs.repository.js';
 import { LiveOutputs } from './live-output.js';
+import { FINAL_STATUSES } from './run.entity.js';
 import { renderOutput, tailLines } from './output-text.js';
 import { lastProgress } from './progress.js';
 import { RunCancellation } from './run-cancellation.js';
@@ -64,7 +65,9 @@ export class RunsService {
     // Progress lines come often; the last few chunks (at most 64 KiB each) hold the latest one.
     const chunks = this.live.latestStdout(runId, PROGRESS_SCAN_CHUNKS) ?? await this.history.latestStdout(runId, PROGRESS_SCAN_CHUNKS);
     const progress = lastProgress(Buffer.concat(chunks.reverse()).toString('utf8'));
-    return { ...runView(run), progress: progress?.progress ?? null, progressNote: progress?.note ?? null };
+    // A retry is queued in the transaction that ends its parent: an ended run has its retry by now, or none.
+    const retryRunId = FINAL_STATUSES.includes(run.status) ? await this.runs.retryOf(run.id) : null;
+    return { ...runView(run), progress: progress?.progress ?? null, progressNote: progress?.note ?? null, retryRunId };
   }
 
   /**

@@ -30,7 +30,7 @@ export interface RunView {
 }
 
 /** One run with what its child last reported on a `::progress <0-100> [note]` stdout line. */
-export type RunDetail = RunView & { progress: number | null; progressNote: string | null };
+export type RunDetail = RunView & { progress: number | null; progressNote: string | null; retryRunId: string | null };
 
 const iso = (value: Date | null) => value?.toISOString() ?? null;
 
@@ -102,4 +102,6 @@ export class RunDetailResponse extends RunResponse {
   @ApiProperty({ type: Number, nullable: true, description: 'The last `::progress <0-100> [note]` line the child printed on stdout.' })
   progress: number | null;
   @ApiProperty({ type: String, nullable: true }) progressNote: string | null;
+  @ApiProperty({ type: String, format: 'uuid', nullable: true, description: 'The retry queued after this run ended (its `parentRunId` is this run), if any.' })
+  retryRunId: string | null;
 }

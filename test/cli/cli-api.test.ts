@@ -19,6 +19,7 @@ pipelines:
   fail3: { command: ["${FIXTURES}/exit-3.sh"] }
   steps: { command: ["node", "${FIXTURES}/progress.mjs", "3", "300"] }
   sleepy: { command: ["${FIXTURES}/sleep.sh", "30"], killGrace: 1s }
+  second-try: { command: ["${FIXTURES}/second-try.sh"], retries: { max: 2, backoff: 0s } }
 jobs:
   nightly: { name: Nightly report, pipeline: ok, every: 5h }
   breaks: { pipeline: fail3, every: 5h }
@@ -103,6 +104,27 @@ jobs:
     expect(tailed.stdout).toBe('ready\n');
     expect(tailed.stderr).toMatch(/run \S+ cancelled .*signal SIGTERM/);
     expect(tailed.code).toBe(128 + 15);
+  });
+
+  it('follows a failed run into its retry with --follow and exits with the last attempt\'s code', async () => {
+    expect((await api(daemon, 'POST', '/api/cron/jobs', { token: admin, body: { id: 'flaky', pipeline: 'second-try', every: '5h' } })).status).toBe(201);
+    try {
+      const triggered = await run(['jobs', 'trigger', 'flaky', '--follow']);
+      expect(triggered).toMatchObject({ code: 0, stdout: 'attempt 1\nattempt 2\n' });
+      const [first, retry] = [...triggered.stderr.matchAll(/run (\S+) /g)].map((match) => match[1]).filter((id, i, all) => all.indexOf(id) === i);
+      expect(triggered.stderr.split('\n')).toEqual([
+        `run ${first} of job flaky queued`,
+        'the first attempt fails',
+        expect.stringMatching(new RegExp(`^run ${first} failed after \\S+ \\(exit code 3\\); retry ${retry} \\(attempt 2\\) queued, following it$`)),
+        expect.stringMatching(new RegExp(`^run ${retry} succeeded after \\S+ \\(exit code 0\\)$`)),
+        '',
+      ]);
+      // The run's own record names its retry; following the first run's logs goes on into it too.
+      expect((await api(daemon, 'GET', `/api/cron/runs/${first}`, { token: admin })).body).toMatchObject({ status: 'failed', retryRunId: retry });
+      expect(await run(['runs', 'logs', first, '--follow', '--json'])).toMatchObject({ code: 0, stdout: expect.stringMatching(/^attempt 1\nattempt 2\n\{/) });
+    } finally {
+      await api(daemon, 'DELETE', '/api/cron/jobs/flaky', { token: admin });
+    }
   });
 
   it('creates and deletes a job', async () => {

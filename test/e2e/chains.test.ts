@@ -29,6 +29,7 @@ describe.each(testDatabaseKinds())('chains and job retries on %s', (kind) => {
     const { body: build } = await api(daemon, 'POST', '/api/cron/jobs/build/trigger', { token: admin });
     const [published] = await settled('publish', 1);
     expect(published).toMatchObject({ trigger: 'chain', parentRunId: build.id, status: 'succeeded' });
+    expect((await api(daemon, 'GET', `/api/cron/runs/${build.id}`, { token: admin })).body).toMatchObject({ status: 'succeeded', retryRunId: null });
     const [archived] = await settled('archive', 1);
     expect(archived).toMatchObject({ trigger: 'chain', parentRunId: build.id, status: 'skipped' });
     expect(archived.error).toMatch(/paused/);
@@ -41,6 +42,9 @@ describe.each(testDatabaseKinds())('chains and job retries on %s', (kind) => {
     const runs = await settled('flaky', 2);
     const retry = runs.find((run) => run.trigger === 'retry')!;
     expect(retry).toMatchObject({ attempt: 2, parentRunId: first.id, status: 'failed' });
+    // Each run's own record names the retry that followed it, if any.
+    const retryOf = async (id: string) => (await api(daemon, 'GET', `/api/cron/runs/${id}`, { token: admin })).body.retryRunId;
+    expect([await retryOf(first.id), await retryOf(retry.id)]).toEqual([retry.id, null]);
     const [alert] = await settled('alert', 1);
     expect(alert).toMatchObject({ trigger: 'chain', parentRunId: retry.id });
     expect(await runsOf('alert')).toHaveLength(1);
