@@ -21,9 +21,10 @@ export function runBaseline(script, args = []) {
 }
 
 /**
- * Raw spawn of `count` × /bin/true at `concurrency` in flight. Measured right before the figure it
- * is compared with: on a shared machine the load drifts within minutes.
+ * Raw spawn of `count` × /bin/true at `concurrency` in flight, after `warmup` uncounted ones.
+ * Measured right before the figure it is compared with: on a shared machine the load drifts
+ * within minutes.
  */
-export function rawSpawn(count, concurrency) {
-  return runBaseline('raw-spawn.mjs', ['--count', count, '--concurrency', concurrency]);
+export function rawSpawn(count, concurrency, { warmup = 0 } = {}) {
+  return runBaseline('raw-spawn.mjs', ['--count', count, '--concurrency', concurrency, '--warmup', warmup]);
 }
