@@ -34,6 +34,9 @@ pipelines:
     killGrace: 1s
   outcome:
     command: ["node", "-e", "const p = JSON.parse(process.env.JOB_INPUT); setTimeout(() => process.exit(p.exit), p.ms)"]
+  second-try:
+    command: ["${FIXTURES}/second-try.sh"]
+    retries: { max: 1, backoff: 0s }
 jobs:
   nightly-backup: { pipeline: steps, cron: "0 3 * * *", timezone: Europe/Berlin }
 `);
@@ -131,6 +134,24 @@ jobs:
     expect(await page.textContent('#output')).toContain('step 12/12');
     expect(await page.textContent('#final')).toContain('exit 0');
     expect(await page.isHidden('#cancel-run')).toBe(true);
+  });
+
+  it('links a failed run to its retry, and the retry back to it', async () => {
+    expect((await api(daemon, 'POST', '/api/cron/jobs', { token: ops, body: { id: 'flaky', pipeline: 'second-try', every: '5h', owner: 'alice' } })).status).toBe(201);
+    try {
+      const first = (await api(daemon, 'POST', '/api/cron/jobs/flaky/trigger', { token: alice, body: {} })).body;
+      await page.goto(`${daemon.url}/ui#/runs/${first.id}`);
+      await showing('#final', 'failed');
+      await page.waitForSelector('#retry-run');
+      const retryId = (await runOf(first.id)).retryRunId as string;
+      expect(await page.getAttribute('#retry-run', 'href')).toBe(`#/runs/${retryId}`);
+      await page.click('#retry-run');
+      await showing('#final', 'succeeded');
+      expect(await page.getAttribute('#parent-run', 'href')).toBe(`#/runs/${first.id}`);
+      expect(await page.textContent('#view')).toContain('Retry of');
+    } finally {
+      await api(daemon, 'DELETE', '/api/cron/jobs/flaky', { token: ops });
+    }
   });
 
   it('tells stdout and stderr apart', async () => {

@@ -14,7 +14,13 @@ function summary(run) {
   ];
   if (run.error) pairs.push(['Reason', run.error]);
   if (run.cancelRequestedBy) pairs.push(['Cancelled by', run.cancelRequestedBy]);
+  if (run.parentRunId) pairs.push([run.trigger === 'retry' ? 'Retry of' : 'Follows', runLink(run.parentRunId, 'parent-run')]);
+  if (run.retryRunId) pairs.push(['Retried as', runLink(run.retryRunId, 'retry-run')]);
   return el('dl', { class: 'facts' }, pairs.map(([name, value]) => [el('dt', {}, name), el('dd', {}, value)]));
+}
+
+function runLink(id, elementId) {
+  return el('a', { href: `#/runs/${encodeURIComponent(id)}`, id: elementId }, id.slice(0, 8));
 }
 
 function endLine(run) {
@@ -84,7 +90,12 @@ export function runPage(view, id) {
   }
 
   function onEvent(name, data) {
-    if (name === 'run' || name === 'end') show(data);
+    if (name === 'run') show(data);
+    else if (name === 'end') {
+      show(data);
+      // The run's own record names the retry queued when it ended, which the stream's run does not.
+      api('GET', `/api/cron/runs/${id}`).then(show, () => undefined);
+    }
     else if (name === 'output') pane.append(data.stream === 'stderr' ? 'stderr' : 'stdout', data.text);
     else if (name === 'progress') progress.update(data);
     else if (name === 'dropped') pane.note('output beyond the limit was dropped here');
