@@ -56,7 +56,8 @@ export function isTransientDatabaseError(error: unknown): boolean {
  * request, so that the same request may pass later (503 with Retry-After): no connection to be
  * had, a connection lost during the statement (a system error code such as ECONNRESET), or a
  * transient SQLSTATE class (see isTransientDatabaseError). A statement error without any code
- * stays a bug (500): it may be the driver refusing a parameter.
+ * stays a bug (500): it may be the driver refusing a parameter. (One whose connection ended under
+ * it arrives as a DatabaseUnavailableError: `Database` tells the two apart by the connection.)
  */
 export function isDatabaseUnavailable(error: unknown): boolean {
   if (error instanceof DatabaseUnavailableError) return true;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type pg from 'pg';
 import { DataSource, QueryFailedError, type QueryRunner } from 'typeorm';
-import { DatabaseUnavailableError } from '../common/errors.js';
+import { DatabaseUnavailableError, pgErrorCode } from '../common/errors.js';
 import type { DatabaseTarget } from './data-source.js';
 
 /**
@@ -17,6 +17,9 @@ export class Database {
   private nextConnectionId = 1;
   /** A number per statement text prepared so far: a bounded set, the daemon's hot statements. */
   private readonly statementIds = new Map<string, number>();
+  /** Pooled connections this Database has seen, and those of them whose connection has ended. */
+  private readonly watched = new WeakSet<pg.ClientBase>();
+  private readonly ended = new WeakSet<pg.ClientBase>();
 
   constructor(
     readonly dataSource: DataSource,
@@ -61,12 +64,36 @@ export class Database {
 
   /** Runs `work` on `runner`, or on a pooled connection of its own, released afterwards. */
   private async withConnection<T>(runner: QueryRunner | undefined, work: (runner: QueryRunner) => Promise<T>): Promise<T> {
-    if (runner) return work(runner);
+    if (runner) return this.onConnection(runner, work);
     const own = await this.connect();
     try {
-      return await work(own);
+      return await this.onConnection(own, work);
     } finally {
       await own.release();
+    }
+  }
+
+  /**
+   * Runs `work` on `runner`. A statement that fails without a SQLSTATE because its connection
+   * ended under it ("Connection terminated unexpectedly": a server or proxy closing it without an
+   * error message, as in a failover) becomes a DatabaseUnavailableError, which the API answers
+   * with 503: the same statement may pass on another connection. Without a SQLSTATE on a connection
+   * still open, the error stays what it is (the driver refusing a parameter is a bug).
+   */
+  private async onConnection<T>(runner: QueryRunner, work: (runner: QueryRunner) => Promise<T>): Promise<T> {
+    const client = (runner as { databaseConnection?: pg.ClientBase }).databaseConnection;
+    if (client && !this.watched.has(client)) {
+      this.watched.add(client);
+      client.once('end', () => this.ended.add(client));
+    }
+    try {
+      return await work(runner);
+    } catch (error) {
+      if (!client || error instanceof DatabaseUnavailableError || pgErrorCode(error) !== undefined) throw error;
+      // pg fails the statement first and emits `end` on a later tick.
+      await new Promise((resolve) => setImmediate(resolve));
+      if (!this.ended.has(client)) throw error;
+      throw new DatabaseUnavailableError(`lost the database connection: ${(error as Error).message}`, { cause: error });
     }
   }
 
