@@ -9,29 +9,22 @@ import type { LoggerService } from '@nestjs/common';
  * nothing, about a twentieth of the daemon's CPU per triggered run.
  */
 class LevelGatedLogger extends WinstonLogger {
-  private readonly winston: winston.Logger;
-
-  constructor(logger: winston.Logger) {
-    super(logger);
-    this.winston = logger;
-  }
-
   override log(message: unknown, context?: string): unknown {
     // An object message may name its own level, as nest-winston reads it.
     const level = (message !== null && typeof message === 'object' && (message as { level?: unknown }).level) || 'info';
-    return typeof level !== 'string' || this.winston.isLevelEnabled(level) ? super.log(message, context) : undefined;
+    return typeof level !== 'string' || this.getWinstonLogger().isLevelEnabled(level) ? super.log(message, context) : undefined;
   }
 
   override warn(message: unknown, context?: string): unknown {
-    return this.winston.isLevelEnabled('warn') ? super.warn(message, context) : undefined;
+    return this.getWinstonLogger().isLevelEnabled('warn') ? super.warn(message, context) : undefined;
   }
 
   override debug(message: unknown, context?: string): unknown {
-    return this.winston.isLevelEnabled('debug') ? super.debug!(message, context) : undefined;
+    return this.getWinstonLogger().isLevelEnabled('debug') ? super.debug!(message, context) : undefined;
   }
 
   override verbose(message: unknown, context?: string): unknown {
-    return this.winston.isLevelEnabled('verbose') ? super.verbose!(message, context) : undefined;
+    return this.getWinstonLogger().isLevelEnabled('verbose') ? super.verbose!(message, context) : undefined;
   }
 }
 
