@@ -1,6 +1,7 @@
 /** What Linux says about a process: memory from /proc/<pid>/status, CPU time from /proc/<pid>/stat. */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { round } from './stats.mjs';
 
 let clockTicks = null;
 
@@ -47,18 +48,7 @@ export function cpuSeconds(pid) {
 
 /** Pids whose parent is `pid`. */
 export function childPids(pid) {
-  const children = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const text = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const parent = Number(text.slice(text.lastIndexOf(')') + 2).split(' ')[1]);
-      if (parent === pid) children.push(Number(name));
-    } catch {
-      // Gone while we looked.
-    }
-  }
-  return children;
+  return [...processes()].filter(([, info]) => info.ppid === pid).map(([child]) => child);
 }
 
 /** The child of `pid` whose command line contains `fragment`, or null. */
@@ -149,11 +139,10 @@ export function cpuByRole(daemon) {
         system[role] = (system[role] ?? 0) + info.system - (was?.system ?? 0) + (children ? info.childrenSystem - (was?.childrenSystem ?? 0) : 0);
       }
       const tick = 1000 / ticksPerSecond();
-      const round3 = (value) => Math.round(value * 1000) / 1000;
       return {
-        machineBusyMsPerRun: round3(((machineAfter.busy - machineBefore.busy) * tick) / count),
-        cpuMsPerRun: Object.fromEntries(Object.entries(roles).sort((a, b) => b[1] - a[1]).map(([role, ticks]) => [role, round3((ticks * tick) / count)])),
-        kernelShare: Object.fromEntries(Object.entries(system).map(([role, ticks]) => [role, Math.round((ticks / Math.max(1, roles[role])) * 100) / 100])),
+        machineBusyMsPerRun: round(((machineAfter.busy - machineBefore.busy) * tick) / count, 3),
+        cpuMsPerRun: Object.fromEntries(Object.entries(roles).sort((a, b) => b[1] - a[1]).map(([role, ticks]) => [role, round((ticks * tick) / count, 3)])),
+        kernelShare: Object.fromEntries(Object.entries(system).map(([role, ticks]) => [role, round(ticks / Math.max(1, roles[role]), 2)])),
       };
     },
   };
