@@ -34,7 +34,7 @@ describe('the validation pipe on a query it has validated before', () => {
     const answers = [await refusal(pipe, { limit: '0' }, query(ListJobsQuery)), await refusal(pipe, { limit: '0' }, query(ListJobsQuery))];
     expect(answers[0]).toMatchObject({ statusCode: 400, field: 'limit' });
     expect(answers[1]).toEqual(answers[0]);
-    expect(pipe.keptQueries).toBe(0);
+    expect(pipe.keptValues).toBe(0);
   });
 
   it('judges the same query afresh for another query class', async () => {
@@ -46,7 +46,7 @@ describe('the validation pipe on a query it has validated before', () => {
   it(`keeps at most ${VALIDATED_QUERIES_KEPT} queries`, async () => {
     const pipe = createValidationPipe();
     for (let i = 0; i < VALIDATED_QUERIES_KEPT + 50; i++) await pipe.transform({ owner: `user-${i}` }, query(ListJobsQuery));
-    expect(pipe.keptQueries).toBe(VALIDATED_QUERIES_KEPT);
+    expect(pipe.keptValues).toBe(VALIDATED_QUERIES_KEPT);
     expect(await pipe.transform({ owner: 'user-0' }, query(ListJobsQuery))).toEqual(Object.assign(new ListJobsQuery(), { owner: 'user-0' }));
   });
 });
@@ -58,7 +58,7 @@ describe('the validation pipe on a body it has validated before', () => {
     first.params = { changed: true };
     const second = await pipe.transform({}, body(TriggerJobDto));
     const pause = await pipe.transform({ note: 'disk full' }, body(PauseJobDto));
-    expect(pipe.keptQueries).toBe(2);
+    expect(pipe.keptValues).toBe(2);
     expect(second).toBeInstanceOf(TriggerJobDto);
     expect(second).toEqual(new TriggerJobDto());
     expect(second).not.toBe(first);
@@ -70,7 +70,7 @@ describe('the validation pipe on a body it has validated before', () => {
     const withParams = (await pipe.transform({ params: { size: 1 } }, body(TriggerJobDto))) as TriggerJobDto;
     expect(withParams.params).toEqual({ size: 1 });
     await pipe.transform({ note: 'x'.repeat(KEPT_BODY_CHARS) }, body(PauseJobDto));
-    expect(pipe.keptQueries).toBe(0);
+    expect(pipe.keptValues).toBe(0);
   });
 
   it('refuses a wrong body every time it comes, with the same answer', async () => {
@@ -80,6 +80,6 @@ describe('the validation pipe on a body it has validated before', () => {
     expect(answers[1]).toEqual(answers[0]);
     expect(await refusal(pipe, { unknown: true }, body(TriggerJobDto))).toMatchObject({ statusCode: 400, message: 'unknown is not a known field' });
     expect(await refusal(pipe, { unknown: true }, body(TriggerJobDto))).toMatchObject({ statusCode: 400, message: 'unknown is not a known field' });
-    expect(pipe.keptQueries).toBe(0);
+    expect(pipe.keptValues).toBe(0);
   });
 });

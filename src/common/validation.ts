@@ -71,7 +71,7 @@ export class ApiValidationPipe extends ValidationPipe {
   }
 
   /** Validated objects kept, over all classes (for tests). */
-  get keptQueries(): number {
+  get keptValues(): number {
     let count = 0;
     for (const kept of this.validated.values()) count += kept.size;
     return count;
