@@ -1,5 +1,5 @@
-import { DynamicModule, Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
-import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { DynamicModule, Module, type NestModule } from '@nestjs/common';
+import { APP_FILTER, APP_PIPE, HttpAdapterHost } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import { TerminusModule } from '@nestjs/terminus';
 import { DataSource } from 'typeorm';
@@ -9,9 +9,9 @@ import { AuditRepository } from './audit/audit.repository.js';
 import { AuthModule } from './auth/auth.module.js';
 import { Clock } from './common/clock.js';
 import { DomainExceptionFilter } from './common/domain-exception.filter.js';
-import { HttpHardening } from './common/http-hardening.js';
-import { RequestLogMiddleware } from './common/request-log.middleware.js';
-import { RATE_LIMIT, RateLimitMiddleware } from './common/rate-limit.middleware.js';
+import { addHttpHooks } from './common/http-app.js';
+import { RequestLogHook } from './common/request-log.hook.js';
+import { RATE_LIMIT, RateLimitHook } from './common/rate-limit.hook.js';
 import { createValidationPipe } from './common/validation.js';
 import { ConfigModule } from './config/config.module.js';
 import type { CronwardenConfig } from './config/config.types.js';
@@ -25,7 +25,7 @@ import { RunFinisher } from './executor/run-finisher.js';
 import { RunRecorder } from './executor/run-recorder.js';
 import { HealthController } from './health/health.controller.js';
 import { Readiness } from './health/readiness.js';
-import { HttpMetricsMiddleware } from './metrics/http-metrics.middleware.js';
+import { HttpMetricsHook } from './metrics/http-metrics.hook.js';
 import { MetricsController } from './metrics/metrics.controller.js';
 import { MetricsService } from './metrics/metrics.service.js';
 import { NotificationsController } from './notifications/notifications.controller.js';
@@ -71,9 +71,16 @@ export interface AppParts {
 
 @Module({})
 export class AppModule implements NestModule {
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(HttpMetricsMiddleware, RequestLogMiddleware).forRoutes('{*path}');
-    consumer.apply(RateLimitMiddleware).forRoutes('api/{*path}');
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly metricsHook: HttpMetricsHook,
+    private readonly logHook: RequestLogHook,
+    private readonly rateLimitHook: RateLimitHook,
+  ) {}
+
+  /** Request timing, the request log and the /api rate limit, as Fastify hooks on every route. */
+  configure(): void {
+    addHttpHooks(this.adapterHost, [this.metricsHook, this.logHook, this.rateLimitHook]);
   }
 
   static forRoot(parts: AppParts): DynamicModule {
@@ -90,7 +97,9 @@ export class AppModule implements NestModule {
         { provide: APP_FILTER, useClass: DomainExceptionFilter },
         { provide: APP_PIPE, useValue: createValidationPipe() },
         { provide: RATE_LIMIT, useValue: parts.config.daemon.rateLimit },
-        HttpHardening,
+        HttpMetricsHook,
+        RequestLogHook,
+        RateLimitHook,
         Clock,
         JobsRepository,
         RunsRepository,

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { INestApplication, LoggerService } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module.js';
+import { createHttpApp } from './common/http-app.js';
 import type { CronwardenConfig } from './config/config.types.js';
 import { createDataSource, runMigrations, type DatabaseTarget } from './database/data-source.js';
 import { Database } from './database/database.js';
@@ -74,7 +74,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     await runMigrations(dataSource, target.kind);
     await notifier.start();
     const database = new Database(dataSource, target.kind);
-    const app = await NestFactory.create(
+    const app = await createHttpApp(
       AppModule.forRoot({ config, database, notifier, node, daemonEnv: new DaemonEnvironment(options.env) }),
       { logger, abortOnError: false },
     );

@@ -1,7 +1,9 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse } from '@nestjs/swagger';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { ApiProtected, setupOpenApi } from './openapi.js';
+import { httpAdapter } from './common/http-app.js';
 
 @ApiProtected()
 @Controller('api/probe')
@@ -19,7 +21,7 @@ describe('setupOpenApi', () => {
 
   beforeAll(async () => {
     const moduleRef = await Test.createTestingModule({ controllers: [ProbeController] }).compile();
-    const app = moduleRef.createNestApplication({ logger: false });
+    const app = moduleRef.createNestApplication<NestFastifyApplication>(httpAdapter(), { logger: false });
     setupOpenApi(app, '1.2.3');
     await app.listen(0, '127.0.0.1');
     url = await app.getUrl();

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Controller, Get } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import jwt from 'jsonwebtoken';
 import { execFileSync } from 'node:child_process';
@@ -13,6 +14,7 @@ import { CurrentCaller, Public } from './auth.decorators.js';
 import { AuthModule } from './auth.module.js';
 import type { Caller } from './caller.js';
 import { CLOCK_TOLERANCE_SECONDS } from './jwt.strategy.js';
+import { httpAdapter } from '../common/http-app.js';
 
 // End to end over a real socket: a tiny Nest app behind AuthModule, hit with fetch.
 // Each describe starts its own app and closes it before the next starts: passport keeps
@@ -59,7 +61,7 @@ function probeApp(jwtConfig: Partial<JwtConfig>): { get: (token?: string, path?:
       imports: [ConfigModule.forRoot(configWithJwt(jwtConfig)), AuthModule],
       controllers: [ProbeController],
     }).compile();
-    const app = moduleRef.createNestApplication({ logger: false });
+    const app = moduleRef.createNestApplication<NestFastifyApplication>(httpAdapter(), { logger: false });
     await app.listen(0, '127.0.0.1');
     url = await app.getUrl();
     close = () => app.close();

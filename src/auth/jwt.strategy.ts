@@ -2,7 +2,7 @@ import { createPublicKey, createSecretKey } from 'node:crypto';
 import { ForbiddenException, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import type { Algorithm } from 'jsonwebtoken';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { ExtractJwt, Strategy, type StrategyOptionsWithoutRequest } from 'passport-jwt';
 import { CONFIG } from '../config/config.module.js';
 import type { CronwardenConfig, JwtConfig } from '../config/config.types.js';
@@ -65,14 +65,14 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
    * The caller of the request's bearer token if that token verified before and its `exp` and `nbf`
    * still hold; otherwise undefined, and the token goes through passport-jwt.
    */
-  rememberedCaller(request: Request): Caller | undefined {
+  rememberedCaller(request: FastifyRequest): Caller | undefined {
     const token = bearerToken(request);
     // jsonwebtoken's clock: whole seconds of Date.now().
     return token ? this.verified.get(token, Math.floor(Date.now() / 1000)) : undefined;
   }
 
   /** Runs after the signature, algorithm, `exp`/`nbf`, `iss` and `aud` checks have passed. */
-  validate(request: Request, claims: Record<string, unknown>): Caller {
+  validate(request: FastifyRequest, claims: Record<string, unknown>): Caller {
     // jsonwebtoken only checks exp when present; a token that never expires is refused here.
     if (typeof claims.exp !== 'number') throw new UnauthorizedException('token has no expiry (exp claim)');
     if (typeof claims.sub !== 'string' || claims.sub.trim() === '') {

@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiCreatedResponse, ApiExtraModels, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { CurrentCaller } from '../auth/auth.decorators.js';
 import type { Caller } from '../auth/caller.js';
 import { ApiErrors, ApiProtected } from '../openapi.js';
@@ -29,20 +29,20 @@ export class JobsController {
     schema: { oneOf: [{ type: 'array', items: { $ref: getSchemaPath(JobResponse) } }, { $ref: getSchemaPath(JobPageResponse) }] },
   })
   @ApiErrors(400)
-  async list(@CurrentCaller() caller: Caller, @Query() query: ListJobsQuery, @Res() response: Response) {
+  async list(@CurrentCaller() caller: Caller, @Query() query: ListJobsQuery, @Res() reply: FastifyReply) {
     const filter = { owner: query.owner, pipeline: query.pipeline, paused: query.paused === undefined ? undefined : query.paused === 'true' };
-    if (query.limit === undefined && query.cursor === undefined) return void response.json(await this.jobs.list(caller, filter));
-    // A page comes serialised (from the cache), and is sent as res.json would have sent it.
-    (await this.pages.listPage(caller, filter, query.limit ?? 50, query.cursor ?? null)).send(response);
+    if (query.limit === undefined && query.cursor === undefined) return void reply.send(await this.jobs.list(caller, filter));
+    // A page comes serialised (from the cache), and is sent as reply.send would have sent it.
+    (await this.pages.listPage(caller, filter, query.limit ?? 50, query.cursor ?? null)).send(reply);
   }
 
   @Post()
   @ApiOperation({ summary: 'Create a job owned by the caller (an admin may set owner); it is scheduled at once' })
   @ApiCreatedResponse({ type: JobResponse, description: '`Location` names the new job.' })
   @ApiErrors(400, 409, 413)
-  async create(@CurrentCaller() caller: Caller, @Body() body: CreateJobDto, @Res({ passthrough: true }) response: Response) {
+  async create(@CurrentCaller() caller: Caller, @Body() body: CreateJobDto, @Res({ passthrough: true }) reply: FastifyReply) {
     const job = await this.jobs.create(caller, body);
-    response.location(`/api/cron/jobs/${job.id}`);
+    reply.header('Location', `/api/cron/jobs/${job.id}`);
     return job;
   }
 
@@ -92,9 +92,9 @@ export class JobsController {
   @ApiOperation({ summary: "Queue a manual run now; params given are merged over the job's" })
   @ApiAcceptedResponse({ type: RunResponse, description: '`Location` names the run.' })
   @ApiErrors(400, 404, 413)
-  async trigger(@CurrentCaller() caller: Caller, @Param('id') id: string, @Body() body: TriggerJobDto, @Res({ passthrough: true }) response: Response) {
+  async trigger(@CurrentCaller() caller: Caller, @Param('id') id: string, @Body() body: TriggerJobDto, @Res({ passthrough: true }) reply: FastifyReply) {
     const run = await this.jobs.trigger(caller, id, body.params);
-    response.location(`/api/cron/runs/${run.id}`);
+    reply.header('Location', `/api/cron/runs/${run.id}`);
     return run;
   }
 

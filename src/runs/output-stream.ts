@@ -1,5 +1,6 @@
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
-import type { Response } from 'express';
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { FastifyReply } from 'fastify';
 import type { Caller } from '../auth/caller.js';
 import { FINAL_STATUSES } from './run.entity.js';
 import { LiveOutputs } from './live-output.js';
@@ -27,7 +28,7 @@ const MAX_FAILED_POLLS = 40;
 @Injectable()
 export class OutputStreamService implements OnModuleDestroy {
   private readonly logger = new Logger(OutputStreamService.name);
-  private readonly open = new Set<Response>();
+  private readonly open = new Set<ServerResponse>();
 
   constructor(
     private readonly runsService: RunsService,
@@ -37,9 +38,14 @@ export class OutputStreamService implements OnModuleDestroy {
   ) {}
 
   /** Checks access (a 404 is still a normal HTTP error), then streams until the run ends or the client leaves. */
-  async follow(caller: Caller, runId: string, stream: OutputStream | undefined, response: Response): Promise<void> {
+  async follow(caller: Caller, runId: string, stream: OutputStream | undefined, reply: FastifyReply): Promise<void> {
     const { run } = await this.runsService.visible(caller, runId);
+    // The stream is written to the socket as it comes, past Fastify's reply (which sends one body),
+    // with the headers set on the reply so far (helmet's).
+    reply.hijack();
+    const response = reply.raw;
     response.writeHead(200, {
+      ...(reply.getHeaders() as OutgoingHttpHeaders),
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache, no-transform',
       'x-accel-buffering': 'no',
@@ -61,7 +67,7 @@ export class OutputStreamService implements OnModuleDestroy {
     this.open.clear();
   }
 
-  private async pump(first: RunRow, stream: OutputStream | undefined, response: Response): Promise<void> {
+  private async pump(first: RunRow, stream: OutputStream | undefined, response: ServerResponse): Promise<void> {
     const follower = new OutputFollower();
     const progress = new ProgressTracker();
     const live = () => this.open.has(response) && !response.writableEnded;
@@ -107,7 +113,7 @@ export class OutputStreamService implements OnModuleDestroy {
   }
 
   /** Waits one poll interval, or less if the client leaves. */
-  private pause(response: Response): Promise<void> {
+  private pause(response: ServerResponse): Promise<void> {
     return new Promise((resolve) => {
       const timer = setTimeout(done, STREAM_POLL_MS);
       function done() {

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Header, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { CurrentCaller } from '../auth/auth.decorators.js';
 import type { Caller } from '../auth/caller.js';
 import { ApiErrors, ApiProtected } from '../openapi.js';
@@ -51,8 +51,8 @@ export class RunsController {
   })
   @ApiOkResponse({ schema: { type: 'string' } })
   @ApiErrors(400, 404)
-  stream(@CurrentCaller() caller: Caller, @Param('id') id: string, @Query() query: OutputStreamQuery, @Res() response: Response) {
-    return this.streams.follow(caller, id, query.stream, response);
+  stream(@CurrentCaller() caller: Caller, @Param('id') id: string, @Query() query: OutputStreamQuery, @Res() reply: FastifyReply) {
+    return this.streams.follow(caller, id, query.stream, reply);
   }
 
   @Post(':id/cancel')
@@ -61,9 +61,9 @@ export class RunsController {
   @ApiOkResponse({ type: RunResponse, description: 'Cancelled (it was queued).' })
   @ApiAcceptedResponse({ type: RunResponse, description: 'Being stopped; it ends as `cancelled`.' })
   @ApiErrors(400, 404, 409)
-  async cancel(@CurrentCaller() caller: Caller, @Param('id') id: string, @Body() body: CancelRunDto, @Res({ passthrough: true }) response: Response) {
+  async cancel(@CurrentCaller() caller: Caller, @Param('id') id: string, @Body() body: CancelRunDto, @Res({ passthrough: true }) reply: FastifyReply) {
     const { run, done } = await this.runs.cancel(caller, id, body.reason);
-    if (!done) response.status(202);
+    if (!done) reply.status(202);
     return run;
   }
 }

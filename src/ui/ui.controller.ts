@@ -1,11 +1,9 @@
-import { existsSync, readdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { basename, dirname } from 'node:path';
 import { Controller, Get, NotFoundException, Param, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { Public } from '../auth/auth.decorators.js';
+import { uiFiles } from './ui-files.js';
 
 /**
  * The dashboard's own policy: helmet's default adds `upgrade-insecure-requests`, which would send
@@ -16,28 +14,6 @@ const UI_CSP = [
   "object-src 'none'", "base-uri 'self'", "form-action 'self'", "frame-ancestors 'none'",
 ].join('; ');
 
-/**
- * The static files of the dashboard: `public/` beside this file when the build copied it there,
- * else the source folder of the checkout (tsc copies the .js files to dist but not .html/.css).
- */
-export function uiDirectory(): string {
-  const beside = fileURLToPath(new URL('./public/', import.meta.url));
-  if (existsSync(join(beside, 'index.html'))) return beside;
-  return fileURLToPath(new URL('../../src/ui/public/', import.meta.url));
-}
-
-/** Every file the dashboard may serve, by its name under /ui/: nothing outside this list is read. */
-function uiFiles(): Map<string, string> {
-  const directory = uiDirectory();
-  const files = new Map<string, string>();
-  for (const name of readdirSync(directory)) {
-    if (/\.(html|css|js|svg)$/.test(name)) files.set(name, join(directory, name));
-  }
-  const require = createRequire(import.meta.url);
-  files.set('vendor/cronstrue.js', require.resolve('cronstrue/dist/cronstrue.min.js'));
-  return files;
-}
-
 /** Serves the operator dashboard at /ui. The pages are public; everything they show comes from the API with the signed-in token. */
 @ApiExcludeController()
 @Public()
@@ -46,22 +22,22 @@ export class UiController {
   private readonly files = uiFiles();
 
   @Get()
-  index(@Res() response: Response): void {
-    this.send(response, 'index.html');
+  index(@Res() reply: FastifyReply): void {
+    this.send(reply, 'index.html');
   }
 
-  @Get('{*path}')
-  file(@Param('path') path: string[] | string, @Res() response: Response): void {
-    const name = Array.isArray(path) ? path.join('/') : path;
-    this.send(response, name === '' ? 'index.html' : name);
+  /** Fastify's wildcard: `name` is the rest of the path after /ui/, possibly empty. */
+  @Get('*')
+  file(@Param('*') name: string, @Res() reply: FastifyReply): void {
+    this.send(reply, name === '' ? 'index.html' : name);
   }
 
-  private send(response: Response, name: string): void {
+  private send(reply: FastifyReply, name: string): void {
     const file = this.files.get(name);
     if (!file) throw new NotFoundException(`no such file: /ui/${name}`);
-    response.setHeader('Content-Security-Policy', UI_CSP);
+    reply.header('Content-Security-Policy', UI_CSP);
     // Files change with a new version of the daemon; revalidating keeps an upgrade visible at once.
-    response.setHeader('Cache-Control', 'no-cache');
-    response.sendFile(file);
+    reply.header('Cache-Control', 'no-cache');
+    reply.sendFile(basename(file), dirname(file), { cacheControl: false });
   }
 }

@@ -31,6 +31,23 @@ describe('the HTTP limits', () => {
     expect((await post(stream)).status).toBe(413);
   });
 
+  it('reads an empty JSON body as {}, and answers 415 naming a body type it does not read', async () => {
+    expect((await post(JSON.stringify({ id: 'empty-body', pipeline: 'ok', every: '1h' }))).status).toBe(201);
+    const triggered = await fetch(`${daemon.url}/api/cron/jobs/empty-body/trigger`, { method: 'POST', headers: { authorization: `Bearer ${alice}`, 'content-type': 'application/json' } });
+    expect(triggered.status).toBe(202);
+    const xml = await post('<job/>', { 'content-type': 'application/xml' });
+    expect(xml.status).toBe(415);
+    expect(await xml.json()).toMatchObject({ statusCode: 415, message: expect.stringMatching(/unsupported media type/i) });
+  });
+
+  it('routes a path in any case and with a trailing slash, and rate-limits it the same', async () => {
+    const trailing = await api(daemon, 'GET', '/api/cron/jobs/', { token: alice });
+    expect(trailing.status).toBe(200);
+    const shouted = await api(daemon, 'GET', '/API/Cron/Jobs', { token: alice });
+    expect(shouted.status).toBe(200);
+    expect(shouted.headers.get('x-ratelimit-limit')).toBe('3000');
+  });
+
   it('sends helmet security headers and no X-Powered-By', async () => {
     const response = await api(daemon, 'GET', '/api/cron/jobs', { token: alice });
     expect(response.headers.get('x-content-type-options')).toBe('nosniff');

@@ -105,7 +105,7 @@ describe.each(testDatabaseKinds())('the cached job list on %s', (kind) => {
     const text = await first.text();
     expect(first.headers.get('content-type')).toBe('application/json; charset=utf-8');
     expect(first.headers.get('content-length')).toBe(String(Buffer.byteLength(text)));
-    expect(first.headers.get('etag')).toMatch(/^W\/"[0-9a-f]+-/);
+    expect(first.headers.get('etag')).toMatch(/^W\/"[^"]+"$/);
     expect(JSON.parse(text)).toEqual({ items: expect.any(Array), nextCursor: null });
     // node:http, not fetch: fetch adds Cache-Control: no-cache to a conditional request, which always gets the body.
     const again = await new Promise<number | undefined>((resolve, reject) => {

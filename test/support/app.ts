@@ -1,9 +1,9 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from '../../src/app.module.js';
+import { createHttpApp } from '../../src/common/http-app.js';
 import { loadConfig } from '../../src/config/config.loader.js';
 import type { createDataSource } from '../../src/database/data-source.js';
 import { Notifier } from '../../src/database/notifier.js';
@@ -14,7 +14,7 @@ import { openMigratedDatabase, type MigratedDatabase } from './migrated-database
 
 /** The daemon's HTTP app on a fresh migrated database, listening on 127.0.0.1. */
 export interface TestApp {
-  app: INestApplication;
+  app: NestFastifyApplication;
   url: string;
   db: MigratedDatabase;
   close(): Promise<void>;
@@ -27,7 +27,7 @@ export interface TestApp {
 export async function startTestApp(kind: TestDatabaseKind, databaseOptions: Parameters<typeof createDataSource>[1] = {}): Promise<TestApp> {
   const db = await openMigratedDatabase(kind, databaseOptions);
   const dir = await mkdtemp(join(tmpdir(), 'cw-app-'));
-  let app: INestApplication | undefined;
+  let app: NestFastifyApplication | undefined;
   try {
     const file = join(dir, 'cronwarden.yaml');
     await writeFile(file, 'pipelines:\n  p:\n    command: ["true"]\n');
@@ -35,7 +35,7 @@ export async function startTestApp(kind: TestDatabaseKind, databaseOptions: Para
     const config = loadConfig({ file, env, cwd: process.cwd() });
     const node = new NodeIdentity('test');
     const parts = { config, database: db.database, notifier: new Notifier(node.id, null), node, daemonEnv: new DaemonEnvironment({}) };
-    app = await NestFactory.create(AppModule.forRoot(parts), { logger: ['error'], abortOnError: false });
+    app = await createHttpApp(AppModule.forRoot(parts), { logger: ['error'], abortOnError: false });
     await app.listen(0, '127.0.0.1');
     const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
     const started = app;

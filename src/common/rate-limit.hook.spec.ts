@@ -1,7 +1,10 @@
-import { Controller, Get, Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { Controller, Get, Module, type NestModule } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { Clock } from './clock.js';
-import { RATE_LIMIT, RateLimitMiddleware } from './rate-limit.middleware.js';
+import { RATE_LIMIT, RateLimitHook } from './rate-limit.hook.js';
+import { addHttpHooks, httpAdapter } from './http-app.js';
 
 @Controller()
 class ProbeController {
@@ -28,21 +31,23 @@ const clock = new ManualClock();
 
 @Module({
   controllers: [ProbeController],
-  providers: [{ provide: RATE_LIMIT, useValue: { limit: 3, windowMs: 60_000 } }, { provide: Clock, useValue: clock }],
+  providers: [{ provide: RATE_LIMIT, useValue: { limit: 3, windowMs: 60_000 } }, { provide: Clock, useValue: clock }, RateLimitHook],
 })
 class ProbeModule implements NestModule {
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(RateLimitMiddleware).forRoutes('api/{*path}');
+  constructor(private readonly adapterHost: HttpAdapterHost, private readonly hook: RateLimitHook) {}
+
+  configure(): void {
+    addHttpHooks(this.adapterHost, [this.hook]);
   }
 }
 
-describe('RateLimitMiddleware', () => {
+describe('RateLimitHook', () => {
   let url: string;
   let close: () => Promise<void>;
 
   beforeAll(async () => {
     const moduleRef = await Test.createTestingModule({ imports: [ProbeModule] }).compile();
-    const app = moduleRef.createNestApplication({ logger: false });
+    const app = moduleRef.createNestApplication<NestFastifyApplication>(httpAdapter(), { logger: false });
     await app.listen(0, '127.0.0.1');
     url = await app.getUrl();
     close = () => app.close();

@@ -1,7 +1,8 @@
-import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
-import type { NextFunction, Request, Response } from 'express';
+import { Inject, Injectable } from '@nestjs/common';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { formatDuration } from '../config/durations.js';
 import { Clock } from './clock.js';
+import { isApiRequest, type HttpHook } from './http-app.js';
 
 /** At most `limit` requests per client address in each window of `windowMs`. */
 export interface RateLimit {
@@ -12,36 +13,40 @@ export interface RateLimit {
 /** Injection token for the `RateLimit` in force. */
 export const RATE_LIMIT = Symbol('RateLimit');
 
-
 interface Window {
   start: number;
   count: number;
 }
 
 /**
- * A fixed-window rate limit per client address, for /api routes. Over the limit: 429 with
- * `Retry-After`. Every answer carries `X-RateLimit-Limit`, `-Remaining` and `-Reset` (seconds).
- * Counts are per node. (`@nestjs/throttler` is CommonJS requiring the ESM-only Nest 12, which
- * Jest cannot load; this is the few lines of it the daemon needs.)
+ * A fixed-window rate limit per client address, for /api routes: a Fastify `onRequest` hook. Over the limit: 429 with `Retry-After`. Every answer carries
+ * `X-RateLimit-Limit`, `-Remaining` and `-Reset` (seconds). Counts are per node, and read the
+ * injected `Clock`, which tests move by hand.
  */
 @Injectable()
-export class RateLimitMiddleware implements NestMiddleware {
+export class RateLimitHook implements HttpHook {
   private readonly windows = new Map<string, Window>();
   private lastSweep = 0;
 
   constructor(@Inject(RATE_LIMIT) private readonly rate: RateLimit, private readonly clock: Clock) {}
 
-  use(request: Request, response: Response, next: NextFunction): void {
+  addTo(fastify: FastifyInstance): void {
+    fastify.addHook('onRequest', (request, reply, done) => this.onRequest(request, reply, done));
+  }
+
+  onRequest(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
+    if (!isApiRequest(request)) return done();
     const now = this.clock.now();
-    const window = this.windowOf(request.ip ?? request.socket.remoteAddress ?? 'unknown', now);
+    const window = this.windowOf(request.ip, now);
     window.count++;
     const resetS = Math.max(1, Math.ceil((window.start + this.rate.windowMs - now) / 1000));
-    response.setHeader('X-RateLimit-Limit', String(this.rate.limit));
-    response.setHeader('X-RateLimit-Remaining', String(Math.max(0, this.rate.limit - window.count)));
-    response.setHeader('X-RateLimit-Reset', String(resetS));
-    if (window.count <= this.rate.limit) return next();
-    response.setHeader('Retry-After', String(resetS));
-    response.status(429).json({
+    reply.header('X-RateLimit-Limit', String(this.rate.limit));
+    reply.header('X-RateLimit-Remaining', String(Math.max(0, this.rate.limit - window.count)));
+    reply.header('X-RateLimit-Reset', String(resetS));
+    if (window.count <= this.rate.limit) return done();
+    // Answered here, the request goes no further (done is not called).
+    reply.header('Retry-After', String(resetS));
+    reply.status(429).send({
       statusCode: 429,
       message: `too many requests: at most ${this.rate.limit} per ${formatDuration(this.rate.windowMs)} from one address; retry in ${resetS}s`,
     });
