@@ -19,9 +19,9 @@ interface Window {
 }
 
 /**
- * A fixed-window rate limit per client address, for /api routes: a Fastify `onRequest` hook. Over the limit: 429 with `Retry-After`. Every answer carries
- * `X-RateLimit-Limit`, `-Remaining` and `-Reset` (seconds). Counts are per node, and read the
- * injected `Clock`, which tests move by hand.
+ * A fixed-window rate limit per client address, for /api routes: a Fastify `onRequest` hook. Over
+ * the limit: 429 with `Retry-After`. Every answer carries `X-RateLimit-Limit`, `-Remaining` and
+ * `-Reset` (seconds). Counts are per node, and read the injected `Clock`, which tests move by hand.
  */
 @Injectable()
 export class RateLimitHook implements HttpHook {
