@@ -12,16 +12,22 @@ type JsonParser = (request: FastifyRequest, body: Buffer, done: (error: Error | 
 /** Request bodies (JSON or form) larger than this are refused with 413. */
 export const MAX_BODY_BYTES = 64 * 1024;
 
+/** Node's own limit on receiving a whole request, which Fastify lifts (to none) unless given one: a slow client's request is dropped after it. */
+export const REQUEST_TIMEOUT_MS = 300_000;
+
 /**
  * The HTTP layer the API runs on: Nest on Fastify, whose request handling costs the daemon about
  * 0.2 ms less a request than express (docs/performance.md, ninth round). Routing stays as lenient
  * as express's, which clients may rely on: case-insensitive, a trailing slash ignored, and a path
  * parameter of any length the request line allows (Fastify answers 414 past 100 characters; an id
- * too long to exist is a 404, as any other unknown id).
+ * too long to exist is a 404, as any other unknown id). Connections stay open 72 s between
+ * requests (Fastify's default, longer than a balancer's usual 60 s idle timeout, so the balancer
+ * closes first); a request must arrive whole within `REQUEST_TIMEOUT_MS`, as under express.
  */
 export function httpAdapter(): FastifyAdapter {
   return new FastifyAdapter({
     bodyLimit: MAX_BODY_BYTES,
+    requestTimeout: REQUEST_TIMEOUT_MS,
     routerOptions: { caseSensitive: false, ignoreTrailingSlash: true, maxParamLength: 16 * 1024 },
   });
 }
