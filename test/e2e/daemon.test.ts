@@ -167,5 +167,9 @@ describe.each(testDatabaseKinds())('the daemon on %s', (kind) => {
     expect(health.status).toBe(200);
     expect(health.body.info.database.status).toBe('up');
     expect(health.body.info.scheduler.status).toBe('up');
+    // Balancers that probe with HEAD get the same status, and no body.
+    const head = await fetch(`${daemon.url}/health`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(await head.text()).toBe('');
   });
 });
