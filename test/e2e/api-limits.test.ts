@@ -48,12 +48,13 @@ describe('the HTTP limits', () => {
     expect(shouted.headers.get('x-ratelimit-limit')).toBe('3000');
   });
 
-  it('sends helmet security headers and no X-Powered-By', async () => {
+  it('sends helmet security headers, on a 404 too, and no X-Powered-By', async () => {
     const response = await api(daemon, 'GET', '/api/cron/jobs', { token: alice });
     expect(response.headers.get('x-content-type-options')).toBe('nosniff');
     expect(response.headers.get('content-security-policy')).toContain("default-src 'self'");
     expect(response.headers.get('x-powered-by')).toBeNull();
     expect((await api(daemon, 'GET', '/health')).headers.get('x-frame-options')).toBe('SAMEORIGIN');
+    expect((await api(daemon, 'GET', '/no-such-page')).headers.get('x-content-type-options')).toBe('nosniff');
   });
 
   it('rate-limits /api per client and says how much is left', async () => {
