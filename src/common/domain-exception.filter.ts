@@ -15,8 +15,9 @@ export const RETRY_AFTER_SECONDS = 5;
 /**
  * The one place errors become HTTP: domain errors get their status and message, Nest's own
  * HTTP errors pass through, and so do Fastify's refusals of a request (a body too large, not
- * JSON, of a type no parser reads: 4xx with a `code` starting `FST_`), a database that cannot serve just now is a 503 with Retry-After,
- * anything else is a 500 whose details go to the log, not the client.
+ * JSON, of a type no parser reads: 4xx with a `code` starting `FST_`), a database that cannot
+ * serve just now is a 503 with Retry-After, anything else is a 500 whose details go to the log,
+ * not the client.
  */
 @Catch()
 export class DomainExceptionFilter implements ExceptionFilter {

@@ -77,8 +77,3 @@ export function addHttpHooks(adapterHost: HttpAdapterHost, hooks: HttpHook[]): v
   if (typeof fastify?.addHook !== 'function') return;
   for (const hook of hooks) hook.addTo(fastify);
 }
-
-/** Whether a request is for the API (`/api/…`, in any case, as the routes match). */
-export function isApiRequest(request: FastifyRequest): boolean {
-  return /^\/api\//i.test(request.url);
-}

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { formatDuration } from '../config/durations.js';
 import { Clock } from './clock.js';
-import { isApiRequest, type HttpHook } from './http-app.js';
+import type { HttpHook } from './http-app.js';
 
 /** At most `limit` requests per client address in each window of `windowMs`. */
 export interface RateLimit {
@@ -12,6 +12,11 @@ export interface RateLimit {
 
 /** Injection token for the `RateLimit` in force. */
 export const RATE_LIMIT = Symbol('RateLimit');
+
+/** Whether a request is for the API (`/api/…`, in any case, as the routes match). */
+function isApiRequest(request: FastifyRequest): boolean {
+  return /^\/api\//i.test(request.url);
+}
 
 interface Window {
   start: number;

@@ -41,7 +41,7 @@ export class OutputStreamService implements OnModuleDestroy {
   async follow(caller: Caller, runId: string, stream: OutputStream | undefined, reply: FastifyReply): Promise<void> {
     const { run } = await this.runsService.visible(caller, runId);
     // The stream is written to the socket as it comes, past Fastify's reply (which sends one body),
-    // with the headers set on the reply so far (helmet's).
+    // with the headers set on the reply so far (the rate limit's; helmet's are on the socket's already).
     reply.hijack();
     const response = reply.raw;
     response.writeHead(200, {
