@@ -31,18 +31,55 @@ function message(type: string, body: Buffer): Buffer {
 }
 
 /** Resolves once the bytes read from `socket` contain `expected`. */
-function received(socket: Socket, expected: string): Promise<void> {
+async function received(socket: Socket, expected: string): Promise<void> {
+  await receivedUntil(socket, (seen) => seen.includes(expected));
+}
+
+/** Resolves with what `socket` sent (as latin1) once `done` holds for it. */
+function receivedUntil(socket: Socket, done: (seen: string) => boolean): Promise<string> {
   let seen = '';
   return new Promise((resolve, reject) => {
     const onData = (chunk: Buffer) => {
       seen += chunk.toString('latin1');
-      if (!seen.includes(expected)) return;
+      if (!done(seen)) return;
       socket.off('data', onData).off('error', reject);
-      resolve();
+      resolve(seen);
     };
     socket.on('data', onData).on('error', reject);
   });
 }
+
+const READY_FOR_QUERY = 'Z\0\0\0\x05';
+
+/** A connection to the sidecar speaking the wire protocol by hand, past its startup. */
+async function rawConnection(): Promise<Socket> {
+  const socket = createConnection(join(dataDir, '.s.PGSQL.5432'));
+  await once(socket, 'connect');
+  const startup = Buffer.from('\0\0\0\0\0\x03\0\0user\0postgres\0database\0postgres\0\0', 'latin1');
+  startup.writeInt32BE(startup.length, 0);
+  socket.write(startup);
+  await received(socket, `${READY_FOR_QUERY}I`);
+  return socket;
+}
+
+/** Parse, Bind, Describe, Execute and Sync of `sql` (no parameters), as a driver sends a statement. */
+function extendedQuery(sql: string): Buffer {
+  const int16 = (n: number) => Buffer.from([n >> 8, n & 0xff]);
+  return Buffer.concat([
+    message('P', Buffer.concat([Buffer.from(`\0${sql}\0`, 'latin1'), int16(0)])),
+    message('B', Buffer.concat([Buffer.from('\0\0', 'latin1'), int16(0), int16(0), int16(0)])),
+    message('D', Buffer.from('P\0', 'latin1')),
+    message('E', Buffer.from('\0\0\0\0\0', 'latin1')),
+    message('S', Buffer.alloc(0)),
+  ]);
+}
+
+/** A DataRow of one text column `value`. */
+function dataRow(value: string): string {
+  return `\0\x01\0\0\0${String.fromCharCode(value.length)}${value}`;
+}
+
+const count = (text: string, part: string) => text.split(part).length - 1;
 
 describe('the PGlite sidecar', () => {
   it('answers many clients querying at once, each with its own results', async () => {
@@ -74,12 +111,7 @@ describe('the PGlite sidecar', () => {
   });
 
   it('serves the other clients again after one disconnects in the middle of a statement', async () => {
-    const socket = createConnection(join(dataDir, '.s.PGSQL.5432'));
-    await once(socket, 'connect');
-    const startup = Buffer.from('\0\0\0\0\0\x03\0\0user\0postgres\0database\0postgres\0\0', 'latin1');
-    startup.writeInt32BE(startup.length, 0);
-    socket.write(startup);
-    await received(socket, 'Z\0\0\0\x05I'); // ReadyForQuery, idle
+    const socket = await rawConnection();
     // Parse and Flush, without the Sync that would end the batch; wait for ParseComplete.
     socket.write(Buffer.concat([message('P', Buffer.from('\0SELECT 1\0\0\0', 'latin1')), message('H', Buffer.alloc(0))]));
     await received(socket, '1\0\0\0\x04');
@@ -88,6 +120,51 @@ describe('the PGlite sidecar', () => {
     const result = await pool.query<{ ok: boolean }>('SELECT true AS ok');
 
     expect(result.rows).toEqual([{ ok: true }]);
+  });
+
+  it('answers each of several statements sent in one write, a failing one with its error only', async () => {
+    const socket = await rawConnection();
+    try {
+      // A driver pipelining statements: the second fails to parse; the backend skips the rest of its
+      // batch up to its Sync, and the third runs as if alone.
+      socket.write(Buffer.concat([extendedQuery('SELECT 41 AS n'), extendedQuery('SELEC 42'), extendedQuery('SELECT 43 AS n')]));
+      const seen = await receivedUntil(socket, (text) => count(text, READY_FOR_QUERY) === 3);
+
+      expect(seen).toContain(dataRow('41'));
+      expect(seen).toContain('syntax error at or near "SELEC"');
+      expect(seen).toContain(dataRow('43'));
+      expect(seen.indexOf(dataRow('41'))).toBeLessThan(seen.indexOf('SELEC'));
+      expect(seen.indexOf('SELEC')).toBeLessThan(seen.indexOf(dataRow('43')));
+    } finally {
+      socket.destroy();
+    }
+  });
+
+  it('answers a query sent in the same write as the Terminate after it', async () => {
+    const socket = await rawConnection();
+    try {
+      const query = message('Q', Buffer.from('SELECT 7 AS n\0', 'latin1'));
+      const answered = receivedUntil(socket, (text) => text.includes(READY_FOR_QUERY));
+      socket.write(Buffer.concat([query, message('X', Buffer.alloc(0))]));
+
+      expect(await answered).toContain(dataRow('7'));
+    } finally {
+      socket.destroy();
+    }
+  });
+
+  it('goes on serving a client whose statement failed, in and out of a transaction', async () => {
+    await expect(pool.query('SELEC $1::int', [1])).rejects.toThrow('syntax error at or near "SELEC"');
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      await expect(client.query('SELECT $1::int / 0', [1])).rejects.toThrow('division by zero');
+      await expect(client.query('SELECT 1')).rejects.toThrow('current transaction is aborted');
+      await client.query('ROLLBACK');
+      expect((await client.query<{ n: number }>('SELECT $1::int AS n', [5])).rows).toEqual([{ n: 5 }]);
+    } finally {
+      client.release();
+    }
   });
 
   it('shares one backend session between all connections', async () => {
