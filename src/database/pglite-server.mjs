@@ -147,17 +147,37 @@ function batchLength(buffer) {
   return end;
 }
 
+/** How long the regular message starting `buffer` is, when it is known and long enough to wait for whole; else 0. */
+function longMessageLength(buffer) {
+  if (buffer.length < 5 || buffer[0] === 0) return 0; // a startup message begins with its length's high byte, 0
+  const length = 1 + buffer.readInt32BE(1);
+  return length > 64 * 1024 ? length : 0;
+}
+
 function runMessagesTogether(handler) {
   if (typeof handler?.handleData !== 'function' || typeof handler.handleSslRequest !== 'function' || typeof handler.handleCancelRequest !== 'function') {
     throw new Error('@electric-sql/pglite-socket internals changed: review runMessagesTogether() in pglite-server.mjs');
   }
   handler.handleData = async function handleData(data) {
     if (!this.socket || !this.active) return;
-    this.messageBuffer = this.messageBuffer.length === 0 ? data : Buffer.concat([this.messageBuffer, data]);
+    // A long message (a run's output, megabytes) arrives in reads of 64 KiB: its pieces are joined
+    // once it is whole, not at every read (pglite-socket copied everything buffered at each one).
+    const pieces = (this.pieces ??= []);
+    pieces.push(data);
+    this.piecesBytes = (this.piecesBytes ?? 0) + data.length;
+    if (this.messageBuffer.length + this.piecesBytes < (this.bytesNeeded ?? 0)) return;
+    this.messageBuffer = this.messageBuffer.length === 0 && pieces.length === 1 ? data : Buffer.concat([this.messageBuffer, ...pieces]);
+    pieces.length = 0;
+    this.piecesBytes = 0;
+    this.bytesNeeded = 0;
     while (this.messageBuffer.length > 0) {
       if (this.handleSslRequest() || this.handleCancelRequest()) continue;
       const length = batchLength(this.messageBuffer);
-      if (length === 0) return; // the rest comes with the next read
+      if (length === 0) {
+        // The first message is incomplete; the rest comes with the next reads.
+        this.bytesNeeded = longMessageLength(this.messageBuffer);
+        return;
+      }
       const batch = new Uint8Array(this.messageBuffer.subarray(0, length));
       this.messageBuffer = this.messageBuffer.subarray(length);
       const socket = this.socket;

@@ -110,6 +110,18 @@ describe('the PGlite sidecar', () => {
     expect(answers.flat().every(Boolean)).toBe(true);
   });
 
+  it('stores and returns a value of megabytes, sent in many reads, while other clients query', async () => {
+    const value = Buffer.alloc(5 * 1024 * 1024);
+    for (let i = 0; i < value.length; i += 4) value.writeUInt32BE(i, i);
+    const others = Array.from({ length: 20 }, (_, i) => pool.query<{ i: number }>('SELECT $1::int AS i', [i]));
+    const stored = pool.query<{ n: number; same: boolean }>('SELECT length($1::bytea) AS n, $1::bytea = $2::bytea AS same', [value, Buffer.from(value)]);
+
+    expect((await stored).rows).toEqual([{ n: value.length, same: true }]);
+    expect((await Promise.all(others)).map((result) => result.rows[0].i)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    const { rows } = await pool.query<{ back: Buffer }>('SELECT $1::bytea AS back', [value]);
+    expect(rows[0].back.equals(value)).toBe(true);
+  });
+
   it('serves the other clients again after one disconnects in the middle of a statement', async () => {
     const socket = await rawConnection();
     // Parse and Flush, without the Sync that would end the batch; wait for ParseComplete.
