@@ -106,9 +106,10 @@ function keepBatchesTogether(queue) {
 // `execProtocolRawStream` (with its locks and file-system sync) and one socket write per message: five of
 // each for a statement with parameters. A batch read whole runs at once here, as PostgreSQL's own backend
 // reads its input: the complete messages at hand up to and including a Sync or a simple Query go to PGlite
-// in one call, and its answers to the socket in one write. The sidecar's CPU per statement falls by
-// about two fifths (docs/performance.md, tenth round). Replaces `handleData` of the pinned version; the
-// startup, SSL and cancel requests it handled are handled as it did.
+// in one call, and its answers to the socket in one write: a fifth to two fifths less of the sidecar's
+// CPU per statement (docs/performance.md, item 38). A long message is joined once it is whole (item 40).
+// Replaces `handleData` of the pinned version; the startup, SSL and cancel requests it handled are
+// handled as it did.
 const STARTUP_PROTOCOL_VERSION = 196608; // 3.0
 const SYNC_TYPE = 0x53; // 'S'
 const QUERY_TYPE = 0x51; // 'Q'
