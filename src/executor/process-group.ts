@@ -2,6 +2,10 @@
 function signalGroup(pid: number, signal: NodeJS.Signals | 0): 'sent' | 'gone' | 'denied' {
   // 0 would address our own group and 1 every process we may signal: never a child's group.
   if (!Number.isInteger(pid) || pid <= 1) return 'gone';
+  // Node reports a missing group only by throwing, and every run's end asks (ESRCH, the usual
+  // answer): without a stack the error costs 1.5 µs instead of 5.5. Its code and message say enough.
+  const stackTraceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
   try {
     process.kill(-pid, signal);
     return 'sent';
@@ -10,6 +14,8 @@ function signalGroup(pid: number, signal: NodeJS.Signals | 0): 'sent' | 'gone' |
     if (code === 'ESRCH') return 'gone';
     if (code === 'EPERM') return 'denied';
     throw error;
+  } finally {
+    Error.stackTraceLimit = stackTraceLimit;
   }
 }
 

@@ -290,4 +290,13 @@ describe('process group helpers', () => {
     await waitFor('the group to be gone', () => !processGroupAlive(result.pid!));
     expect(killProcessGroup(result.pid!, 'SIGTERM')).toBe(false);
   });
+
+  it('leave the stack trace limit as they found it, whatever the answer', () => {
+    const before = Error.stackTraceLimit;
+    expect(processGroupAlive(2 ** 22 + 7)).toBe(false);
+    expect(Error.stackTraceLimit).toBe(before);
+    expect(() => killProcessGroup(2 ** 22 + 7, 'SIGNOPE' as NodeJS.Signals)).toThrow();
+    expect(Error.stackTraceLimit).toBe(before);
+    expect(new Error('with a stack').stack).toContain('process-runner.spec');
+  });
 });
