@@ -113,6 +113,7 @@ function keepBatchesTogether(queue) {
 const STARTUP_PROTOCOL_VERSION = 196608; // 3.0
 const SYNC_TYPE = 0x53; // 'S'
 const QUERY_TYPE = 0x51; // 'Q'
+const NOTHING = Buffer.alloc(0);
 const TERMINATE_TYPE = 0x58; // 'X': goes alone, as pglite-socket passed it (PGlite's call looks for it in the first byte)
 
 /** The type byte of the last message in `messages` (complete messages, as queued); 0 for a startup message. */
@@ -180,7 +181,8 @@ function runMessagesTogether(handler) {
         return;
       }
       const batch = new Uint8Array(this.messageBuffer.subarray(0, length));
-      this.messageBuffer = this.messageBuffer.subarray(length);
+      // Not an empty view of what was read: that would keep a statement of megabytes alive while the connection idles.
+      this.messageBuffer = length === this.messageBuffer.length ? NOTHING : this.messageBuffer.subarray(length);
       const socket = this.socket;
       if (!this.active || !socket) return;
       const answers = [];
