@@ -23,6 +23,20 @@ export async function waitForEnded(client, where, params, expected, timeoutMs, e
   }
 }
 
+/**
+ * Queues `count` manual runs of `jobId` with one INSERT (no API, no trigger requests), recorded as
+ * triggered by `triggeredBy`; resolves their ids.
+ */
+export async function queueRuns(client, jobId, count, triggeredBy) {
+  const { rows } = await client.query(
+    `INSERT INTO cw_runs (id, job_id, status, trigger, scheduled_for, params, triggered_by)
+     SELECT gen_random_uuid(), $1::text, 'queued', 'manual', now(), '{}', $3::text FROM generate_series(1, $2::int)
+     RETURNING id`,
+    [jobId, count, triggeredBy],
+  );
+  return rows.map((row) => row.id);
+}
+
 /** How many runs match `where` now. */
 export async function countRuns(client, where, params) {
   const { rows } = await client.query(`SELECT count(*)::int AS n FROM cw_runs WHERE ${where}`, params);

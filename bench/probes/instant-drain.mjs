@@ -11,7 +11,8 @@ import { configYaml, cronAt, NEVER_CRON, TRUE_PIPELINE } from '../lib/config.mjs
 import { setDaemonNodeFlags } from '../lib/daemon.mjs';
 import { withFreshDaemon } from '../lib/fresh-daemon.mjs';
 import { cpuByRole } from '../lib/proc.mjs';
-import { waitForEnded } from '../lib/runs.mjs';
+import { queueRuns, waitForEnded } from '../lib/runs.mjs';
+import { summary } from '../lib/stats.mjs';
 
 const { values } = parseArgs({ options: { db: { type: 'string', default: 'pglite' }, jobs: { type: 'string', default: '1000' }, warm: { type: 'string', default: '0' }, 'daemon-flags': { type: 'string', default: '' } } });
 setDaemonNodeFlags(values['daemon-flags'].split(' ').filter(Boolean));
@@ -27,12 +28,8 @@ const yaml = configYaml({ daemon: { maxConcurrentRuns: 8 }, pipelines: { true: T
 
 const result = await withFreshDaemon(ctx, values.db, { yaml }, async (daemon, client) => {
   if (warm > 0) {
-    await client.query(
-      `INSERT INTO cw_runs (id, job_id, status, trigger, scheduled_for, params, triggered_by)
-       SELECT gen_random_uuid(), 'warm', 'queued', 'manual', now(), '{}', 'probe' FROM generate_series(1, $1::int)`,
-      [warm],
-    );
-    await waitForEnded(client, `job_id = 'warm'`, [], warm, 120_000, 50);
+    const ids = await queueRuns(client, 'warm', warm, 'probe');
+    await waitForEnded(client, 'id = ANY($1::uuid[])', [ids], warm, 120_000, 50);
   }
   if (Date.now() > instant - 500) throw new Error('the daemon started (and warmed) after the planned instant');
   await sleep(instant - Date.now() - 50);
@@ -53,7 +50,6 @@ const result = await withFreshDaemon(ctx, values.db, { yaml }, async (daemon, cl
     (bins[e] ??= { started: 0, ended: 0 }).ended++;
   }
   const timeline = Object.entries(bins).sort((a, b) => Number(a[0]) - Number(b[0])).map(([ms, c]) => `${ms}:${c.started}/${c.ended}`).join(' ');
-  const lastStart = Math.max(...rows.map((r) => Number(r.start_ms)));
-  return { lastStartMs: Math.round(lastStart), timeline, ...used };
+  return { lastStartMs: summary(rows.map((r) => Number(r.start_ms))).max, timeline, ...used };
 });
 console.log(JSON.stringify({ db: values.db, jobs: size, ...result }));

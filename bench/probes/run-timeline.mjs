@@ -10,7 +10,7 @@ import { configYaml, NEVER_CRON, TRUE_PIPELINE } from '../lib/config.mjs';
 import { setDaemonNodeFlags } from '../lib/daemon.mjs';
 import { withFreshDaemon } from '../lib/fresh-daemon.mjs';
 import { cpuByRole } from '../lib/proc.mjs';
-import { waitForEnded } from '../lib/runs.mjs';
+import { queueRuns, waitForEnded } from '../lib/runs.mjs';
 import { summary } from '../lib/stats.mjs';
 
 const { values } = parseArgs({ options: { db: { type: 'string', default: 'pglite' }, runs: { type: 'string', default: '2000' }, 'daemon-flags': { type: 'string', default: '' } } });
@@ -22,12 +22,8 @@ const ctx = { serverUrl: process.env.DATABASE_URL ?? null, daemonFlags: [], log:
 let cpu;
 const result = await withFreshDaemon(ctx, values.db, { yaml }, async (daemon, client) => {
   const counting = cpuByRole(daemon);
-  const { rows } = await client.query(
-    `INSERT INTO cw_runs (id, job_id, status, trigger, scheduled_for, params, triggered_by)
-     SELECT gen_random_uuid(), 'tp', 'queued', 'manual', now(), '{}', 'probe' FROM generate_series(1, $1::int) RETURNING id`,
-    [count],
-  );
-  await waitForEnded(client, 'id = ANY($1::uuid[])', [rows.map((row) => row.id)], count, 300_000);
+  const ids = await queueRuns(client, 'tp', count, 'probe');
+  await waitForEnded(client, 'id = ANY($1::uuid[])', [ids], count, 300_000);
   cpu = counting.perRun(count);
   const { rows: runs } = await client.query(
     `SELECT extract(epoch FROM started_at) * 1000 AS claimed, extract(epoch FROM finished_at) * 1000 AS ended, duration_ms

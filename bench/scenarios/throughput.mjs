@@ -12,7 +12,7 @@ import { withFreshDaemon } from '../lib/fresh-daemon.mjs';
 import { startCounter } from '../lib/pg-counter.mjs';
 import { forEachKind } from '../lib/kinds.mjs';
 import { atLeast, failedRow, row } from '../lib/report.mjs';
-import { outcome, waitForEnded } from '../lib/runs.mjs';
+import { outcome, queueRuns, waitForEnded } from '../lib/runs.mjs';
 import { ratio, round } from '../lib/stats.mjs';
 import { triggerAndWait } from '../lib/trigger.mjs';
 
@@ -90,13 +90,7 @@ export async function throughput(ctx) {
  * maxConcurrentRuns. Runs/s from the first claim (the executor's poll finds them) to the last finish.
  */
 async function drainQueued(client, count) {
-  const { rows } = await client.query(
-    `INSERT INTO cw_runs (id, job_id, status, trigger, scheduled_for, params, triggered_by)
-     SELECT gen_random_uuid(), 'tp', 'queued', 'manual', now(), '{}', 'bench' FROM generate_series(1, $1::int)
-     RETURNING id`,
-    [count],
-  );
-  const ids = rows.map((row) => row.id);
+  const ids = await queueRuns(client, 'tp', count, 'bench');
   const where = 'id = ANY($1::uuid[])';
   await waitForEnded(client, where, [ids], count, 300_000);
   const ended = await outcome(client, where, [ids]);
