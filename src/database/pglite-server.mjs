@@ -113,8 +113,8 @@ function keepBatchesTogether(queue) {
 const STARTUP_PROTOCOL_VERSION = 196608; // 3.0
 const SYNC_TYPE = 0x53; // 'S'
 const QUERY_TYPE = 0x51; // 'Q'
-const NOTHING = Buffer.alloc(0);
 const TERMINATE_TYPE = 0x58; // 'X': goes alone, as pglite-socket passed it (PGlite's call looks for it in the first byte)
+const NOTHING = Buffer.alloc(0);
 
 /** The type byte of the last message in `messages` (complete messages, as queued); 0 for a startup message. */
 function lastMessageType(messages) {
