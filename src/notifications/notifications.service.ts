@@ -46,6 +46,8 @@ export class NotificationsService {
   /** Asked for a pass while one was under way: the next follows at once. */
   private passAgain = false;
   private unsubscribe: (() => void) | null = null;
+  /** Whether any pipeline or job has a target; the config stays as loaded while the daemon runs. */
+  private readonly notifiesAnyone: boolean;
 
   constructor(
     @Inject(CONFIG) private readonly config: CronwardenConfig,
@@ -54,7 +56,9 @@ export class NotificationsService {
     private readonly output: RunOutputRepository,
     private readonly jobs: JobsRepository,
     private readonly notifier: Notifier,
-  ) {}
+  ) {
+    this.notifiesAnyone = [...config.pipelines.values(), ...config.jobs.values()].some((owner) => (owner.notify?.length ?? 0) > 0);
+  }
 
   start(): void {
     this.unsubscribe = this.notifier.on('run.finished', ({ runId }) => void this.recordFor(runId).catch((error: Error) => {
@@ -89,10 +93,6 @@ export class NotificationsService {
     }
   }
 
-  private anyTargets(): boolean {
-    return [...this.config.pipelines.values(), ...this.config.jobs.values()].some((owner) => (owner.notify?.length ?? 0) > 0);
-  }
-
   private targetsOf(pipeline: string, jobId: string) {
     return [...(this.config.pipelines.get(pipeline)?.notify ?? []), ...(this.config.jobs.get(jobId)?.notify ?? [])];
   }
@@ -109,7 +109,7 @@ export class NotificationsService {
   /** Records the deliveries a finished run calls for; idempotent, so every node may do it. */
   async recordFor(runId: string): Promise<void> {
     // Most daemons notify no one: then a finished run costs no reads here.
-    if (!this.anyTargets()) return;
+    if (!this.notifiesAnyone) return;
     const run = await this.runs.findById(runId);
     const job = run ? await this.jobs.findById(run.jobId) : null;
     if (!run || !job) return;
