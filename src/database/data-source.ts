@@ -20,6 +20,7 @@ import { ClaimFunction1764000010000 } from './migrations/1764000010000-claim-fun
 import { StagedRuns1764000011000 } from './migrations/1764000011000-staged-runs.js';
 import { StagedRunsUndone1764000012000 } from './migrations/1764000012000-staged-runs-undone.js';
 import { OutputLz41764000013000 } from './migrations/1764000013000-output-lz4.js';
+import { FinishFunction1764000014000 } from './migrations/1764000014000-finish-function.js';
 
 /** Where the daemon's database is: a PostgreSQL URL, or the embedded sidecar's socket. */
 export type DatabaseTarget =
@@ -27,7 +28,7 @@ export type DatabaseTarget =
   | { kind: 'pglite'; connection: { host: string; port: number; user: string; database: string } };
 
 export const ENTITIES = [JobEntity, RunEntity, RunOutputEntity, NodeEntity, NotificationEntity, AuditEntity];
-export const MIGRATIONS = [InitialSchema1764000000000, AuditLog1764000001000, ClusterSafety1764000002000, Notifications1764000003000, JobFreshness1764000004000, RunResources1764000005000, RunChains1764000006000, JobNotifications1764000007000, JobNextFire1764000008000, ClaimOrder1764000009000, ClaimFunction1764000010000, StagedRuns1764000011000, StagedRunsUndone1764000012000, OutputLz41764000013000];
+export const MIGRATIONS = [InitialSchema1764000000000, AuditLog1764000001000, ClusterSafety1764000002000, Notifications1764000003000, JobFreshness1764000004000, RunResources1764000005000, RunChains1764000006000, JobNotifications1764000007000, JobNextFire1764000008000, ClaimOrder1764000009000, ClaimFunction1764000010000, StagedRuns1764000011000, StagedRunsUndone1764000012000, OutputLz41764000013000, FinishFunction1764000014000];
 
 const MIGRATION_LOCK_KEY = 0x63726f6e; // "cron"
 const PG_INT8 = 20;

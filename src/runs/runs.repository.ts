@@ -20,20 +20,14 @@ export const RUN_COLUMNS = `
 /** A claimed run's pipeline, for `SELECT … FROM cw_claim_runs(…) r`. */
 const CLAIMED_PIPELINE = '(SELECT j.pipeline FROM cw_jobs j WHERE j.id = r.job_id) AS pipeline';
 
-/** Ends running runs (parameters: finishParams); a run no longer running is left as it is. The caller adds RETURNING. */
-const FINISH_STATEMENT = `
-  UPDATE cw_runs r SET status = e.status, finished_at = e.finished_at, duration_ms = e.duration_ms, exit_code = e.exit_code,
-    signal = e.signal, error = COALESCE(e.error, r.error), output_bytes = e.output_bytes,
-    output_dropped_bytes = e.output_dropped_bytes, output_truncated = e.output_truncated,
-    peak_rss_bytes = e.peak_rss_bytes, cpu_seconds = e.cpu_seconds,
-    pid = COALESCE(r.pid, e.pid), process_start = COALESCE(r.process_start, e.process_start)
-  FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::bigint[], $5::integer[], $6::text[], $7::text[], $8::bigint[],
-              $9::bigint[], $10::boolean[], $11::bigint[], $12::double precision[], $13::integer[], $14::text[])
-    AS e(id, status, finished_at, duration_ms, exit_code, signal, error, output_bytes, output_dropped_bytes,
-         output_truncated, peak_rss_bytes, cpu_seconds, pid, process_start)
-  WHERE r.id = e.id AND r.status = 'running'`;
+/**
+ * Ends running runs (parameters: finishParams) and returns them, through cw_finish_runs (migration
+ * FinishFunction1764000014000): a run no longer running is left as it is and not returned.
+ */
+const FINISH_CALL = 'cw_finish_runs($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) r';
+const FINISHED_RUNS = `SELECT ${RUN_COLUMNS} FROM ${FINISH_CALL}`;
 
-/** The 14 parameters of FINISH_STATEMENT: one array per field, an element per entry. */
+/** The 14 parameters of cw_finish_runs: one array per field, an element per entry. */
 function finishParams(entries: FinishEntry[]): unknown[] {
   const column = <T>(pick: (finish: RunFinish) => T) => entries.map((e) => pick(e.finish));
   return [entries.map((e) => e.runId), column((f) => f.status), column((f) => f.finishedAt), column((f) => f.durationMs),
@@ -41,6 +35,19 @@ function finishParams(entries: FinishEntry[]): unknown[] {
     column((f) => f.outputDroppedBytes), column((f) => f.outputTruncated), column((f) => f.peakRssBytes ?? null),
     column((f) => f.cpuSeconds ?? null), column((f) => f.pid ?? null), column((f) => f.processStart ?? null)];
 }
+
+/** Up to $2 queued runs claimed for node $1, with their pipelines (see RunsRepository.claimQueued). */
+const CLAIM_STATEMENT = `SELECT ${RUN_COLUMNS}, ${CLAIMED_PIPELINE} FROM cw_claim_runs($1, $2) r`;
+
+/**
+ * FINISHED_RUNS and CLAIM_STATEMENT in one (parameters: finishParams, then the node and the limit
+ * as $15 and $16). UNION ALL reads its branches in order, so the finishes are written before the
+ * claim function runs, and a volatile function's queries take a new snapshot, which sees them
+ * (the test finish-and-claim holds both databases to this).
+ */
+const FINISH_AND_CLAIM_STATEMENT = `SELECT ${RUN_COLUMNS}, NULL::text AS pipeline, false AS claimed FROM ${FINISH_CALL}
+  UNION ALL
+  SELECT ${RUN_COLUMNS}, ${CLAIMED_PIPELINE}, true AS claimed FROM cw_claim_runs($15, $16) r`;
 
 /** One result per entry, in order: its finished row, or null when it was not running any more. */
 function inEntryOrder(entries: FinishEntry[], rows: RunRow[]): Array<RunRow | null> {
@@ -216,7 +223,7 @@ export class RunsRepository {
   async claimQueued(nodeId: string, limit: number): Promise<ClaimedRun[]> {
     // cw_claim_runs (migration ClaimFunction1764000010000) takes the oldest claimable runs in the
     // order of cw_runs_queued_order_idx, however few statistics the planner has.
-    return this.db.prepared<ClaimedRun>(`SELECT ${RUN_COLUMNS}, ${CLAIMED_PIPELINE} FROM cw_claim_runs($1, $2) r`, [nodeId, limit]);
+    return this.db.prepared<ClaimedRun>(CLAIM_STATEMENT, [nodeId, limit]);
   }
 
   /** Records children's pids and their process identities (see processStartToken), many runs per statement. */
@@ -240,7 +247,7 @@ export class RunsRepository {
    * finished run, or null when it was no longer running (e.g. reaped).
    */
   async finishMany(entries: FinishEntry[], runner?: QueryRunner): Promise<Array<RunRow | null>> {
-    const rows = await this.db.prepared<RunRow>(`${FINISH_STATEMENT} RETURNING ${RUN_COLUMNS}`, finishParams(entries), runner);
+    const rows = await this.db.prepared<RunRow>(FINISHED_RUNS, finishParams(entries), runner);
     return inEntryOrder(entries, rows);
   }
 
@@ -250,16 +257,9 @@ export class RunsRepository {
    * that starts one run at a time can follow the run that just ended.
    */
   async finishManyAndClaim(entries: FinishEntry[], nodeId: string, limit: number): Promise<{ finished: Array<RunRow | null>; claimed: ClaimedRun[] }> {
-    const params = finishParams(entries);
-    // UNION ALL reads its branches in order, so the finishes are written before the claim function
-    // runs, and a volatile function's queries take a new snapshot, which sees them (the test
-    // finish-and-claim holds both databases to this).
     const rows = await this.db.prepared<(RunRow & { pipeline: string | null; claimed: boolean })>(
-      `WITH finished AS (${FINISH_STATEMENT} RETURNING ${RUN_COLUMNS}, NULL::text AS pipeline, false AS claimed)
-       SELECT * FROM finished
-       UNION ALL
-       SELECT ${RUN_COLUMNS}, ${CLAIMED_PIPELINE}, true AS claimed FROM cw_claim_runs($${params.length + 1}, $${params.length + 2}) r`,
-      [...params, nodeId, limit],
+      FINISH_AND_CLAIM_STATEMENT,
+      [...finishParams(entries), nodeId, limit],
     );
     const finished: RunRow[] = [];
     const claimed: ClaimedRun[] = [];
