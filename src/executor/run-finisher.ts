@@ -63,37 +63,34 @@ export class RunFinisher {
   }
 
   /** A batch of finishes, with a claim for free slots when the executor wants one: one statement for both. */
-  private async writeFinishes(entries: FinishEntry[]): Promise<Array<RunRow | null>> {
+  private async writeFinishes(entries: FinishEntry[]): Promise<boolean[]> {
     const claim = this.claims?.claimAlong() ?? null;
-    if (!claim) return this.runs.finishMany(entries);
+    if (!claim) return this.runs.endMany(entries);
     try {
-      const { finished, claimed } = await this.runs.finishManyAndClaim(entries, claim.nodeId, claim.limit);
+      const { ended, claimed } = await this.runs.endManyAndClaim(entries, claim.nodeId, claim.limit);
       claim.deliver(claimed);
-      return finished;
+      return ended;
     } catch (error) {
       claim.fail(error);
       // A claim must never cost a finish: written again without it (failing alone if the finish was the problem).
-      return this.runs.finishMany(entries);
+      return this.runs.endMany(entries);
     }
   }
 
   /**
    * Records how a running run ended and, for a failure or timeout with retries left, queues its
-   * retry. Returns null when the run was no longer running (another node reaped it meanwhile).
+   * retry. False when the run was no longer running (another node reaped it meanwhile).
    */
-  async finish(run: Pick<RunRow, 'id' | 'jobId'>, pipeline: string, finish: RunFinish): Promise<EndedRun | null> {
+  async finish(run: Pick<RunRow, 'id' | 'jobId'>, pipeline: string, finish: RunFinish): Promise<boolean> {
     const runId = run.id;
-    if (!this.mayFollowUp(run.jobId, pipeline, finish.status)) {
-      // Nothing can follow: no transaction, and batched with the other runs ending meanwhile.
-      const finished = await this.finishes.push({ runId, finish });
-      return finished ? { run: finished, retry: null, chained: [] } : null;
-    }
+    // Nothing can follow: no transaction, and batched with the other runs ending meanwhile.
+    if (!this.mayFollowUp(run.jobId, pipeline, finish.status)) return this.finishes.push({ runId, finish });
     const ended = await this.db.transaction(async (runner) => {
       const run = await this.runs.finish(runId, finish, runner);
       return run ? { run, ...(await this.queueFollowUps(run, pipeline, runner)) } : null;
     });
     if (ended) this.announce(ended);
-    return ended;
+    return ended !== null;
   }
 
   /**

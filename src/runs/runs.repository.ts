@@ -8,14 +8,22 @@ export type RunRow = Omit<RunEntity, 'job'>;
 /** A claimed run with what the executor needs of its job. */
 export type ClaimedRun = RunRow & { pipeline: string };
 
-export const RUN_COLUMNS = `
-  r.id, r.job_id AS "jobId", r.status, r.trigger, r.scheduled_for AS "scheduledFor", r.queued_at AS "queuedAt",
-  r.not_before AS "notBefore", r.started_at AS "startedAt", r.finished_at AS "finishedAt", r.duration_ms AS "durationMs",
-  r.exit_code AS "exitCode", r.signal, r.attempt, r.triggered_by AS "triggeredBy", r.node_id AS "nodeId", r.pid,
-  r.params, r.output_bytes AS "outputBytes", r.output_dropped_bytes AS "outputDroppedBytes",
-  r.output_truncated AS "outputTruncated", r.error, r.parent_run_id AS "parentRunId",
-  r.cancel_requested_at AS "cancelRequestedAt", r.cancel_requested_by AS "cancelRequestedBy",
-  r.process_start AS "processStart", r.peak_rss_bytes AS "peakRssBytes", r.cpu_seconds AS "cpuSeconds"`;
+/** cw_runs' columns and the names RunRow gives them. */
+const RUN_FIELDS: Array<[column: string, field: keyof RunRow]> = [
+  ['id', 'id'], ['job_id', 'jobId'], ['status', 'status'], ['trigger', 'trigger'], ['scheduled_for', 'scheduledFor'],
+  ['queued_at', 'queuedAt'], ['not_before', 'notBefore'], ['started_at', 'startedAt'], ['finished_at', 'finishedAt'],
+  ['duration_ms', 'durationMs'], ['exit_code', 'exitCode'], ['signal', 'signal'], ['attempt', 'attempt'],
+  ['triggered_by', 'triggeredBy'], ['node_id', 'nodeId'], ['pid', 'pid'], ['params', 'params'], ['output_bytes', 'outputBytes'],
+  ['output_dropped_bytes', 'outputDroppedBytes'], ['output_truncated', 'outputTruncated'], ['error', 'error'],
+  ['parent_run_id', 'parentRunId'], ['cancel_requested_at', 'cancelRequestedAt'], ['cancel_requested_by', 'cancelRequestedBy'],
+  ['process_start', 'processStart'], ['peak_rss_bytes', 'peakRssBytes'], ['cpu_seconds', 'cpuSeconds'],
+];
+
+/** A run of `cw_runs r` as a RunRow. */
+export const RUN_COLUMNS = RUN_FIELDS.map(([column, field]) => (column === field ? `r.${column}` : `r.${column} AS "${field}"`)).join(', ');
+
+/** RUN_COLUMNS' names with only the id: a branch of a UNION that needs no more of its runs. */
+const RUN_ID_COLUMNS = RUN_FIELDS.map(([column, field]) => (column === 'id' ? 'r.id' : `NULL AS "${field}"`)).join(', ');
 
 /** A claimed run's pipeline, for `SELECT … FROM cw_claim_runs(…) r`. */
 const CLAIMED_PIPELINE = '(SELECT j.pipeline FROM cw_jobs j WHERE j.id = r.job_id) AS pipeline';
@@ -40,19 +48,29 @@ function finishParams(entries: FinishEntry[]): unknown[] {
 const CLAIM_STATEMENT = `SELECT ${RUN_COLUMNS}, ${CLAIMED_PIPELINE} FROM cw_claim_runs($1, $2) r`;
 
 /**
- * FINISHED_RUNS and CLAIM_STATEMENT in one (parameters: finishParams, then the node and the limit
- * as $15 and $16). UNION ALL reads its branches in order, so the finishes are written before the
- * claim function runs, and a volatile function's queries take a new snapshot, which sees them
- * (the test finish-and-claim holds both databases to this).
+ * The ids of the runs that ended (FINISHED_RUNS without the rest of their rows), then
+ * CLAIM_STATEMENT, in one statement (parameters: finishParams, then the node and the limit as $15
+ * and $16). UNION ALL reads its branches in order, so the finishes are written before the claim
+ * function runs, and a volatile function's queries take a new snapshot, which sees them (the test
+ * finish-and-claim holds both databases to this).
  */
-const FINISH_AND_CLAIM_STATEMENT = `SELECT ${RUN_COLUMNS}, NULL::text AS pipeline, false AS claimed FROM ${FINISH_CALL}
+const FINISH_AND_CLAIM_STATEMENT = `SELECT ${RUN_ID_COLUMNS}, NULL AS pipeline, false AS claimed FROM ${FINISH_CALL}
   UNION ALL
   SELECT ${RUN_COLUMNS}, ${CLAIMED_PIPELINE}, true AS claimed FROM cw_claim_runs($15, $16) r`;
+
+/** FINISHED_RUNS saying only which runs ended. */
+const ENDED_RUNS = `SELECT r.id FROM ${FINISH_CALL}`;
 
 /** One result per entry, in order: its finished row, or null when it was not running any more. */
 function inEntryOrder(entries: FinishEntry[], rows: RunRow[]): Array<RunRow | null> {
   const byId = new Map(rows.map((row) => [row.id, row]));
   return entries.map((e) => byId.get(e.runId) ?? null);
+}
+
+/** One answer per entry, in order: whether its run is among `ended`. */
+function endedInEntryOrder(entries: FinishEntry[], ended: Array<{ id: string }>): boolean[] {
+  const ids = new Set(ended.map((run) => run.id));
+  return entries.map((e) => ids.has(e.runId));
 }
 
 export interface Freshness {
@@ -252,22 +270,31 @@ export class RunsRepository {
   }
 
   /**
-   * finishMany and claimQueued in one statement: one round trip and one transaction where there
-   * were two. The claim comes after the finishes are written and sees them, so a run of a job
-   * that starts one run at a time can follow the run that just ended.
+   * Like finishMany for a caller that needs no more than whether each run ended here (true) or was
+   * no longer running (false): no rows to send and read.
    */
-  async finishManyAndClaim(entries: FinishEntry[], nodeId: string, limit: number): Promise<{ finished: Array<RunRow | null>; claimed: ClaimedRun[] }> {
+  async endMany(entries: FinishEntry[]): Promise<boolean[]> {
+    return endedInEntryOrder(entries, await this.db.prepared<{ id: string }>(ENDED_RUNS, finishParams(entries)));
+  }
+
+  /**
+   * endMany and claimQueued in one statement: one round trip and one transaction where there were
+   * two. The claim comes after the finishes are written and sees them, so a run of a job that starts
+   * one run at a time can follow the run that just ended.
+   */
+  async endManyAndClaim(entries: FinishEntry[], nodeId: string, limit: number): Promise<{ ended: boolean[]; claimed: ClaimedRun[] }> {
     const rows = await this.db.prepared<(RunRow & { pipeline: string | null; claimed: boolean })>(
       FINISH_AND_CLAIM_STATEMENT,
       [...finishParams(entries), nodeId, limit],
     );
-    const finished: RunRow[] = [];
+    const ended: Array<{ id: string }> = [];
     const claimed: ClaimedRun[] = [];
     for (const { claimed: isClaimed, pipeline, ...run } of rows) {
+      // An ended run's row has only its id.
       if (isClaimed) claimed.push({ ...run, pipeline: pipeline! });
-      else finished.push(run);
+      else ended.push(run);
     }
-    return { finished: inEntryOrder(entries, finished), claimed };
+    return { ended: endedInEntryOrder(entries, ended), claimed };
   }
 
   /**

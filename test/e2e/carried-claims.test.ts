@@ -5,7 +5,7 @@ import { FIXTURES, useTestDaemon, waitFor } from '../support/daemon.js';
 import { testDatabaseKinds } from '../support/databases.js';
 
 // A run that ends with nothing left to write has its finish written in the same statement as the
-// claim that refills its slot (RunFinisher.carryClaimsOf, RunsRepository.finishManyAndClaim).
+// claim that refills its slot (RunFinisher.carryClaimsOf, RunsRepository.endManyAndClaim).
 const RUNS = 30;
 const yaml = `
 daemon:
@@ -24,7 +24,7 @@ describe.each(testDatabaseKinds())('claims carried by finishes on %s', (kind) =>
   it(`refills a freed slot in the statement that records the run that ended: ${RUNS} runs, most claims carried`, async () => {
     const runs = daemon.daemon.app.get(RunsRepository);
     const alone = jest.spyOn(runs, 'claimQueued');
-    const carried = jest.spyOn(runs, 'finishManyAndClaim');
+    const carried = jest.spyOn(runs, 'endManyAndClaim');
     const db = daemon.daemon.app.get(Database);
     // Claimable a second from now: a claim the daemon's poll sent before the spies were in place
     // (so not counted) may still reach the database after this insert, and must find nothing.
@@ -37,7 +37,7 @@ describe.each(testDatabaseKinds())('claims carried by finishes on %s', (kind) =>
       const [row] = await db.rows<{ ended: number }>(`SELECT count(*)::int AS ended FROM cw_runs WHERE job_id = 'drained' AND status = 'succeeded'`);
       return row.ended === RUNS;
     }, 30_000, `${RUNS} runs to succeed`);
-    const claimedAlong = (await Promise.all(carried.mock.results.map((result) => result.value as ReturnType<RunsRepository['finishManyAndClaim']>)))
+    const claimedAlong = (await Promise.all(carried.mock.results.map((result) => result.value as ReturnType<RunsRepository['endManyAndClaim']>)))
       .reduce((sum, result) => sum + result.claimed.length, 0);
     // The first two runs are claimed on their own (nothing has ended yet); nearly all others ride along.
     const claimedAlone = (await Promise.all(alone.mock.results.map((result) => result.value as ReturnType<RunsRepository['claimQueued']>)))

@@ -34,10 +34,12 @@ describe.each(testDatabaseKinds())('finishing and claiming in one statement on %
     const other = await addRun('many', 'queued', '2026-01-01T00:00:02Z');
     const reaped = await addRun('many', 'failed', '2026-01-01T00:00:03Z');
 
-    const { finished, claimed } = await runs.finishManyAndClaim([{ runId: ending, finish: succeeded() }, { runId: reaped, finish: succeeded() }], 'node-b', 5);
+    const { ended, claimed } = await runs.endManyAndClaim([{ runId: ending, finish: succeeded() }, { runId: reaped, finish: succeeded() }], 'node-b', 5);
 
-    // One result per finish, in order; a run that was not running any more is left as it was.
-    expect(finished.map((run) => run && { id: run.id, status: run.status, pid: run.pid })).toEqual([{ id: ending, status: 'succeeded', pid: 4242 }, null]);
+    // One answer per finish, in order; a run that was not running any more is left as it was.
+    expect(ended).toEqual([true, false]);
+    const [finished] = await sql<{ status: string; pid: number }>('SELECT status, pid FROM cw_runs WHERE id = $1', [ending]);
+    expect(finished).toEqual({ status: 'succeeded', pid: 4242 });
     // The claim saw the finish: the queued run of the same job could start, with its pipeline.
     expect(claimed.map((run) => [run.id, run.status, run.nodeId, run.pipeline])).toEqual([[next, 'running', 'node-b', 'p'], [other, 'running', 'node-b', 'p']]);
     expect(claimed.every((run) => !('claimed' in run))).toBe(true);
@@ -48,12 +50,20 @@ describe.each(testDatabaseKinds())('finishing and claiming in one statement on %
   it('claims no more than the limit, and nothing when nothing is queued', async () => {
     const ending = await addRun('many', 'running', '2026-01-02T00:00:00Z');
     const queued = [await addRun('many', 'queued', '2026-01-02T00:00:01Z'), await addRun('many', 'queued', '2026-01-02T00:00:02Z')];
-    const first = await runs.finishManyAndClaim([{ runId: ending, finish: succeeded() }], 'node-b', 1);
-    expect([first.finished.map((run) => run?.status), first.claimed.map((run) => run.id)]).toEqual([['succeeded'], [queued[0]]]);
-    const again = await runs.finishManyAndClaim([{ runId: queued[0], finish: succeeded() }], 'node-b', 3);
+    const first = await runs.endManyAndClaim([{ runId: ending, finish: succeeded() }], 'node-b', 1);
+    expect([first.ended, first.claimed.map((run) => run.id)]).toEqual([[true], [queued[0]]]);
+    const again = await runs.endManyAndClaim([{ runId: queued[0], finish: succeeded() }], 'node-b', 3);
     expect(again.claimed.map((run) => run.id)).toEqual([queued[1]]);
-    const last = await runs.finishManyAndClaim([{ runId: queued[1], finish: succeeded() }], 'node-b', 3);
-    expect([last.finished.map((run) => run?.status), last.claimed]).toEqual([['succeeded'], []]);
+    const last = await runs.endManyAndClaim([{ runId: queued[1], finish: succeeded() }], 'node-b', 3);
+    expect([last.ended, last.claimed]).toEqual([[true], []]);
+  });
+
+  it('ends runs without their rows when only whether each ended is asked', async () => {
+    const ending = await addRun('many', 'running', '2026-01-04T00:00:00Z');
+    const done = await addRun('many', 'succeeded', '2026-01-04T00:00:01Z');
+    expect(await runs.endMany([{ runId: done, finish: succeeded() }, { runId: ending, finish: succeeded() }])).toEqual([false, true]);
+    const rows = await sql<{ id: string; status: string }>('SELECT id, status FROM cw_runs WHERE id = ANY($1::uuid[]) ORDER BY queued_at', [[ending, done]]);
+    expect(rows).toEqual([{ id: ending, status: 'succeeded' }, { id: done, status: 'succeeded' }]);
   });
 
   it('plans a finish once per connection, not at each execution', async () => {
@@ -67,7 +77,7 @@ describe.each(testDatabaseKinds())('finishing and claiming in one statement on %
         expect(finished.map((run) => run?.status)).toEqual(ending.map(() => 'succeeded'));
       }
       // Prepared statements belong to the connection: read them on the one that ran the finishes.
-      return (await runner.query(`SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE '%cw_finish_runs(%' AND statement NOT LIKE '%UNION ALL%'`)) as Array<{ generic_plans: string; custom_plans: string }>;
+      return (await runner.query(`SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE '%cw_finish_runs(%' AND statement LIKE '%r.job_id%' AND statement NOT LIKE '%UNION ALL%'`)) as Array<{ generic_plans: string; custom_plans: string }>;
     });
     expect(plans.map((plan) => [Number(plan.generic_plans), Number(plan.custom_plans)])).toEqual([[7, 5]]);
     // The function's own statement keeps its generic plan.
