@@ -17,9 +17,9 @@ const SHUTDOWN_DEADLINE_MS = 10_000;
 // PGlite is WebAssembly, which V8 first runs as baseline code (Liftoff) and optimises function by
 // function (TurboFan) once each has run for its budget (V8's default: ~1.8 MB of code executed).
 // At that budget the functions claims and finishes need were optimised during the first burst of
-// runs after a start: perf put a third of the sidecar's CPU over the first drain of 1,000 runs in
-// the optimising compiler, on background threads taking the cores the runs' children needed, and
-// the rest ran as baseline code meanwhile. At a hundredth of it, what the start does (migrations,
+// runs after a start: perf put over a quarter of the sidecar's CPU in the first drain of 1,000 runs
+// in the optimising compiler, on background threads taking the cores the runs' children needed,
+// and the rest ran as baseline code meanwhile. At a hundredth of it, what the start does (migrations,
 // loading jobs, staging runs) has them optimised before the first instant. It costs about a second
 // more CPU when PGlite creates a new data directory (initdb runs optimised too). Set before PGlite
 // compiles; a V8 without the flag prints that it is unknown and goes on.
