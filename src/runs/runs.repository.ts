@@ -61,12 +61,6 @@ const FINISH_AND_CLAIM_STATEMENT = `SELECT ${RUN_ID_COLUMNS}, NULL AS pipeline, 
 /** FINISHED_RUNS saying only which runs ended. */
 const ENDED_RUNS = `SELECT r.id FROM ${FINISH_CALL}`;
 
-/** One result per entry, in order: its finished row, or null when it was not running any more. */
-function inEntryOrder(entries: FinishEntry[], rows: RunRow[]): Array<RunRow | null> {
-  const byId = new Map(rows.map((row) => [row.id, row]));
-  return entries.map((e) => byId.get(e.runId) ?? null);
-}
-
 /** One answer per entry, in order: whether its run is among `ended`. */
 function endedInEntryOrder(entries: FinishEntry[], ended: Array<{ id: string }>): boolean[] {
   const ids = new Set(ended.map((run) => run.id));
@@ -257,21 +251,12 @@ export class RunsRepository {
 
   /** Records how a running run ended. Returns null when the run was no longer running (e.g. reaped). */
   async finish(runId: string, finish: RunFinish, runner?: QueryRunner): Promise<RunRow | null> {
-    return (await this.finishMany([{ runId, finish }], runner))[0];
+    return (await this.db.prepared<RunRow>(FINISHED_RUNS, finishParams([{ runId, finish }]), runner))[0] ?? null;
   }
 
   /**
-   * Records how running runs ended, many per statement. One result per entry, in order: the
-   * finished run, or null when it was no longer running (e.g. reaped).
-   */
-  async finishMany(entries: FinishEntry[], runner?: QueryRunner): Promise<Array<RunRow | null>> {
-    const rows = await this.db.prepared<RunRow>(FINISHED_RUNS, finishParams(entries), runner);
-    return inEntryOrder(entries, rows);
-  }
-
-  /**
-   * Like finishMany for a caller that needs no more than whether each run ended here (true) or was
-   * no longer running (false): no rows to send and read.
+   * Records how running runs ended, many per statement, for a caller that needs no more than whether
+   * each run ended here (true) or was no longer running (false): no rows to send and read.
    */
   async endMany(entries: FinishEntry[]): Promise<boolean[]> {
     return endedInEntryOrder(entries, await this.db.prepared<{ id: string }>(ENDED_RUNS, finishParams(entries)));
