@@ -1,11 +1,10 @@
 import pg from 'pg';
+import { ciMustSetDatabaseUrl } from '../../test/support/databases.js';
 import { Notifier } from './notifier.js';
 
 // Signals reach other nodes only through PostgreSQL (LISTEN/NOTIFY). Without DATABASE_URL (a
 // newcomer's `npm test`) this file has only the test below, which holds CI to setting it.
-it('runs the notifier tests wherever CI runs (CI must set DATABASE_URL, or they would be dropped silently)', () => {
-  expect(process.env.CI !== 'true' || Boolean(process.env.DATABASE_URL)).toBe(true);
-});
+ciMustSetDatabaseUrl('runs the notifier tests wherever CI runs (CI must set DATABASE_URL, or they would be dropped silently)');
 
 for (const url of process.env.DATABASE_URL ? [process.env.DATABASE_URL] : []) {
   describe('Notifier on postgres', () => {

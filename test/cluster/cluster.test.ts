@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { FIXTURES, token, waitFor } from '../support/daemon.js';
-import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { ciMustSetDatabaseUrl, createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { connect, DaemonProcess, processLives, writeConfig } from './daemon-process.js';
 
 const admin = token('ops', ['admin']);
@@ -24,9 +24,7 @@ jobs:
   child: { pipeline: ok, every: 5h }
 `;
 
-it('runs the cluster tests wherever CI runs (CI must set DATABASE_URL, or they would be dropped silently)', () => {
-  expect(process.env.CI !== 'true' || Boolean(process.env.DATABASE_URL)).toBe(true);
-});
+ciMustSetDatabaseUrl('runs the cluster tests wherever CI runs (CI must set DATABASE_URL, or they would be dropped silently)');
 
 // Several daemons need one shared PostgreSQL: the embedded database serves a single node.
 for (const kind of process.env.DATABASE_URL ? ['postgres'] : []) {

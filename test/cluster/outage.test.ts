@@ -1,5 +1,6 @@
 import { Database } from '../../src/database/database.js';
 import { api, FIXTURES, startTestDaemon, token, waitFor, type TestDaemon } from '../support/daemon.js';
+import { ciMustSetDatabaseUrl } from '../support/databases.js';
 import { PrivatePostgres } from './private-postgres.js';
 
 const admin = token('ops', ['admin']);
@@ -21,9 +22,7 @@ jobs:
 `;
 
 // A private server the test may stop; run where the cluster tests run (CI has PostgreSQL installed).
-it('runs the outage test wherever CI runs (CI must set DATABASE_URL, or it would be dropped silently)', () => {
-  expect(process.env.CI !== 'true' || Boolean(process.env.DATABASE_URL)).toBe(true);
-});
+ciMustSetDatabaseUrl('runs the outage test wherever CI runs (CI must set DATABASE_URL, or it would be dropped silently)');
 
 for (const kind of process.env.DATABASE_URL ? ['postgres'] : []) {
   describe(`a ${kind} outage of ${OUTAGE_MS / 1000} s`, () => {

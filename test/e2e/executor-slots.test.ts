@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { Database } from '../../src/database/database.js';
+import { ciMustSetDatabaseUrl } from '../support/databases.js';
 import { processExists } from '../support/processes.js';
 import { api, createTestStore, FIXTURES, startTestDaemon, token, waitFor, type TestDaemon, type TestStore } from '../support/daemon.js';
 
@@ -34,9 +35,7 @@ jobs:
 
 interface Run { id: string; status: string; cancelRequestedBy: string | null; error: string | null }
 
-it('runs the slot tests wherever CI runs (CI must set DATABASE_URL, or they would be dropped silently)', () => {
-  expect(process.env.CI !== 'true' || Boolean(process.env.DATABASE_URL)).toBe(true);
-});
+ciMustSetDatabaseUrl('runs the slot tests wherever CI runs (CI must set DATABASE_URL, or they would be dropped silently)');
 
 for (const kind of process.env.DATABASE_URL ? ['postgres' as const] : []) {
   describe(`executor slots on ${kind}`, () => {

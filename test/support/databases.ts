@@ -23,6 +23,17 @@ export function testDatabaseKinds(): TestDatabaseKind[] {
   return process.env.DATABASE_URL ? ['pglite', 'postgres'] : ['pglite'];
 }
 
+/**
+ * For a file whose tests run on PostgreSQL only (several nodes, LISTEN/NOTIFY, a server it stops):
+ * a test that holds CI to setting DATABASE_URL, without which they would be dropped silently. It
+ * also leaves the file a test where they are not defined, which Jest requires.
+ */
+export function ciMustSetDatabaseUrl(name: string): void {
+  it(name, () => {
+    expect(process.env.CI !== 'true' || Boolean(process.env.DATABASE_URL)).toBe(true);
+  });
+}
+
 /** A fresh, empty database: a new database on DATABASE_URL's server, or a new embedded PostgreSQL. */
 export async function createTestDatabase(kind: TestDatabaseKind): Promise<TestDatabase> {
   return kind === 'postgres' ? createPostgresDatabase() : createPgliteDatabase();
