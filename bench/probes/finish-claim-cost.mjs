@@ -22,14 +22,16 @@ if (Number(values.runs) < batch * BLOCK * (blocks + 2)) throw new Error(`--runs 
 const ctx = { serverUrl: process.env.DATABASE_URL ?? null, daemonFlags: [], log: () => undefined };
 const yaml = configYaml({ pipelines: { true: TRUE_PIPELINE }, jobs: [['probe', { pipeline: 'true', cron: NEVER_CRON }]] });
 
-/** The repository's statement and its parameters, as the daemon sends them (captured, not run). */
-async function statementFor(runIds, nodeId) {
-  let sent;
-  const repository = new RunsRepository({ prepared: async (text, params) => ((sent = { text, params }), []) });
-  const finish = { status: 'succeeded', finishedAt: new Date(), durationMs: 5, exitCode: 0, signal: null, error: null, outputBytes: 0, outputDroppedBytes: 0, outputTruncated: false, pid: 4242, processStart: null };
-  // Code from before item 45 named it finishManyAndClaim (and returned the ended runs' rows).
-  const endAndClaim = (repository.endManyAndClaim ?? repository.finishManyAndClaim).bind(repository);
-  await endAndClaim(runIds.map((runId) => ({ runId, finish })), nodeId, batch);
+/** The repository, on a database that only records the statement it is sent (the daemon's own, not run). */
+let sent;
+const repository = new RunsRepository({ prepared: async (text, params) => ((sent = { text, params }), []) });
+const FINISH = { status: 'succeeded', finishedAt: new Date(), durationMs: 5, exitCode: 0, signal: null, error: null, outputBytes: 0, outputDroppedBytes: 0, outputTruncated: false, pid: 4242, processStart: null };
+// Code from before item 45 named it finishManyAndClaim (and returned the ended runs' rows).
+const endManyAndClaim = (repository.endManyAndClaim ?? repository.finishManyAndClaim).bind(repository);
+
+/** The statement and parameters `call` has the repository send. */
+async function statementOf(call) {
+  await call();
   return sent;
 }
 
@@ -38,14 +40,13 @@ const result = await withFreshDaemon(ctx, values.db, { yaml }, async (daemon, cl
   try {
     const [{ id: nodeId }] = (await client.query('SELECT id FROM cw_nodes LIMIT 1')).rows;
     await queueRuns(client, 'probe', Number(values.runs), 'probe');
-    const claim = await client.query(`UPDATE cw_runs SET status = 'running', node_id = $1, started_at = now()
-      WHERE id IN (SELECT id FROM cw_runs WHERE status = 'queued' ORDER BY queued_at, id LIMIT $2) RETURNING id`, [nodeId, batch]);
-    let running = claim.rows.map((row) => row.id);
+    const claim = await statementOf(() => repository.claimQueued(nodeId, batch));
+    let running = (await client.query(claim.text, claim.params)).rows.map((row) => row.id);
     const msPerStatement = [];
     for (let block = 0; block <= blocks; block++) {
       const started = performance.now();
       for (let i = 0; i < BLOCK; i++) {
-        const { text, params } = await statementFor(running, nodeId);
+        const { text, params } = await statementOf(() => endManyAndClaim(running.map((runId) => ({ runId, finish: FINISH })), nodeId, batch));
         const { rows } = await client.query({ name: 'finish-and-claim', text, values: params });
         running = rows.filter((row) => row.claimed).map((row) => row.id);
         if (running.length !== batch) throw new Error(`claimed ${running.length} runs, not ${batch}`);
