@@ -32,7 +32,7 @@ const result = await withFreshDaemon(ctx, values.db, { yaml }, async (daemon, cl
   return runs.map((run) => ({ claimed: Number(run.claimed), ended: Number(run.ended), duration: Number(run.duration_ms) }));
 });
 const first = result[0].claimed;
-const last = Math.max(...result.map((run) => run.ended));
+const last = summary(result.map((run) => run.ended)).max;
 const live = result.reduce((sum, run) => sum + (run.ended - run.claimed), 0) / (last - first);
 console.log(JSON.stringify({
   db: values.db,
