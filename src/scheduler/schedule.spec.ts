@@ -1,3 +1,6 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { Cron } from 'croner';
 import fc from 'fast-check';
 import { missedInstants, nextFireAfter, upcoming, validateSchedule, type ScheduleSpec } from './schedule.js';
 
@@ -90,6 +93,41 @@ describe('nextFireAfter with cron', () => {
         expect(nextFireAfter(cron(expression, zone), from, null)!.getTime()).toBeGreaterThan(from.getTime());
       },
     ), { numRuns: 300 });
+  });
+});
+
+describe('cached cron schedules', () => {
+  const zones = ['UTC', 'Europe/Berlin', 'America/New_York', 'Australia/Lord_Howe'];
+  const expressions = ['30 2 * * *', '*/7 * * * *', '0 0 29 2 *', '0 0 1 1 *', '59 23 31 12 *', '0 30 4 * * 1', '0 0 L * *'];
+
+  it('fire when a fresh croner instance says, across year ends and leap days', () => {
+    // newCron drops croner's table of years; croner must not need it for 5- and 6-field patterns.
+    const start = Date.UTC(2026, 0, 1);
+    fc.assert(fc.property(
+      fc.constantFrom(...zones), fc.constantFrom(...expressions), fc.integer({ min: 0, max: 8 * 365 * 24 * HOUR }),
+      (zone, expression, offset) => {
+        const from = new Date(start + offset);
+        const fresh = new Cron(expression, { timezone: zone, paused: true, mode: '5-or-6-parts' });
+        expect(iso(nextFireAfter(cron(expression, zone), from, null))).toBe(iso(fresh.nextRun(from)));
+        // Past the count cap, missedInstants finds the last instant backwards (previousRuns).
+        const anchor = new Date(from.getTime() - 400 * 24 * HOUR);
+        const previous = fresh.previousRuns(1, new Date(from.getTime() + 1))[0] ?? null;
+        const missed = missedInstants(cron(expression, zone), anchor, from, 0, 1);
+        expect(iso(missed.last)).toBe(previous !== null && previous > anchor ? iso(previous) : null);
+      },
+    ), { numRuns: 200 });
+  });
+
+  it('keep a few KiB per expression, not croner\'s 80 KiB table of years', () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    // 1,024 distinct expressions: as many as the cache keeps.
+    for (let i = 0; i < 1024; i++) nextFireAfter(cron(`${i % 60} ${Math.floor(i / 60) % 24} * * ${i % 7}`), new Date(Date.UTC(2026, 0, 1)), null);
+    gc();
+    // Each kept its table of years before: 82 MiB for these.
+    expect((process.memoryUsage().heapUsed - before) / 1024).toBeLessThan(1024 * 16);
   });
 });
 

@@ -141,8 +141,27 @@ function cronerMessage(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).replace(/^CronPattern: /, '');
 }
 
+/** The part of croner's parsed pattern that newCron trims; croner keeps it private. */
+interface CronYears {
+  _states?: { pattern?: { starYear?: unknown; year?: unknown } };
+}
+
+/** What a pattern without a year field holds as its years once trimmed: croner never reads it then. */
+const NO_YEARS: readonly number[] = Object.freeze([]);
+
+/**
+ * A paused croner instance read as 5 or 6 fields. croner 11 gives every pattern a table of the
+ * 10,000 years it may match (80 KiB), read only when the pattern has a year field, which 5 or 6
+ * fields never have: it is dropped. Kept, the cache's 1,024 entries held 82 MB, and V8, seeing
+ * those tables survive, allocated every later one straight in the old space: a job's next fire
+ * then cost page faults for 80 KiB of fresh memory and a full collection to take it back
+ * (docs/performance.md, item 46).
+ */
 function newCron(expression: string, timezone: string): Cron {
-  return new Cron(expression, { timezone, paused: true, mode: '5-or-6-parts' });
+  const cron = new Cron(expression, { timezone, paused: true, mode: '5-or-6-parts' });
+  const pattern = (cron as unknown as CronYears)._states?.pattern;
+  if (pattern?.starYear === true && Array.isArray(pattern.year)) pattern.year = NO_YEARS;
+  return cron;
 }
 
 /** A paused croner instance for the spec; cached, since parsing costs more than a lookup. */
