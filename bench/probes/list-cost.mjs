@@ -2,9 +2,9 @@
  * Probe: what one `GET /api/cron/jobs?limit=100` costs the daemon. Starts a daemon (from `dist/`) on
  * a fresh database with `--jobs` API jobs, lets `--clients` clients list the first page back to back
  * for `--seconds`, with one client triggering runs beside them unless `--no-trigger`, and prints
- * lists/s, p50/p99 and the daemon's CPU per list (from /proc, so it holds on a busy machine,
- * where latency does not). With `--discard-body` the clients count each body's bytes instead of
- * parsing it, as the scale scenario's do.
+ * lists/s, p50/p99 and the daemon's CPU and minor page faults per list (from /proc, so they hold
+ * on a busy machine, where latency does not). With `--discard-body` the clients count each body's
+ * bytes instead of parsing it, as the scale scenario's do.
  *
  *   node bench/probes/list-cost.mjs --db pglite --jobs 2000 --clients 50 --seconds 10 [--discard-body]
  */
@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { configYaml, NEVER_CRON, SCALE_CRON_SQL, TRUE_PIPELINE } from '../lib/config.mjs';
 import { setDaemonNodeFlags, startDaemon } from '../lib/daemon.mjs';
 import { closedLoop, closeConnections, request, token } from '../lib/http.mjs';
-import { cpuSeconds } from '../lib/proc.mjs';
+import { cpuSeconds, minorFaults } from '../lib/proc.mjs';
 import { round, summary } from '../lib/stats.mjs';
 import { createStore } from '../lib/store.mjs';
 
@@ -48,6 +48,7 @@ try {
   if (first.status !== 200) throw new Error(`GET ${path} answered ${first.status}`);
   const durationMs = Number(values.seconds) * 1000;
   const cpuBefore = cpuSeconds(daemon.pid);
+  const faultsBefore = minorFaults(daemon.pid);
   const ownBefore = process.cpuUsage();
   const triggers = [];
   const [lists] = await Promise.all([
@@ -59,6 +60,7 @@ try {
     }),
   ]);
   const cpu = cpuSeconds(daemon.pid) - cpuBefore;
+  const faults = minorFaults(daemon.pid) - faultsBefore;
   const own = process.cpuUsage(ownBefore);
   const ok = lists.filter((res) => res.status === 200);
   const stats = summary(ok.map((res) => res.ms));
@@ -66,6 +68,7 @@ try {
     db: values.db, jobs: Number(values.jobs), clients: Number(values.clients), bytes: Buffer.byteLength(JSON.stringify(first.body)),
     lists: lists.length, errors: lists.length - ok.length, perSecond: round(lists.length / (durationMs / 1000)), p50: stats.p50, p99: stats.p99,
     triggers: triggers.length, daemonCpuMsPerList: round((cpu * 1000) / lists.length, 3), daemonCpuPercent: round((cpu / (durationMs / 1000)) * 100),
+    daemonFaultsPerList: round(faults / lists.length, 2),
     clientsCpuPercent: round(((own.user + own.system) / 1000 / durationMs) * 100),
   }));
 } finally {
