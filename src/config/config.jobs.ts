@@ -56,7 +56,9 @@ export function timezoneProblem(timezone: string): string | null {
 /** Why this cron expression cannot schedule a job in `timezone`, or null if it can. */
 export function cronProblem(expression: string, timezone: string): string | null {
   try {
-    const next = new Cron(expression, { timezone, paused: true }).nextRun();
+    // 5 or 6 fields, as the scheduler reads them (src/scheduler/schedule.ts): croner's default mode
+    // also takes a 7th, the year, which passed here and then stopped the daemon at start.
+    const next = new Cron(expression, { timezone, paused: true, mode: '5-or-6-parts' }).nextRun();
     return next ? null : `${show(expression)} never fires (there is no next time it matches)`;
   } catch (error) {
     return `${show(expression)} is not a valid cron expression: ${(error as Error).message}`;

@@ -79,6 +79,7 @@ describe('loadConfig', () => {
     ['an unknown key in a job', `${PIPELINE}jobs:\n  j:\n    pipeline: main\n    every: 5h\n    overlapp: skip\n`, 'jobs.j.overlapp', 'unknown key'],
     ['an unknown key in daemon', 'daemon:\n  maxConcurrent: 2\n', 'daemon.maxConcurrent', 'unknown key'],
     ['a bad cron expression', `${PIPELINE}jobs:\n  j:\n    pipeline: main\n    cron: "61 * * * *"\n`, 'jobs.j.cron', /"61 \* \* \* \*" is not a valid cron expression: .*minute/],
+    ['a cron expression with a year field', `${PIPELINE}jobs:\n  j:\n    pipeline: main\n    cron: "0 0 0 1 1 * 2030"\n`, 'jobs.j.cron', /"0 0 0 1 1 \* 2030" is not a valid cron expression: .*exactly 5 or 6 parts/],
     ['a cron expression that never fires', `${PIPELINE}jobs:\n  j:\n    pipeline: main\n    cron: "0 0 31 2 *"\n`, 'jobs.j.cron', 'never fires'],
     ['a bad time zone', `${PIPELINE}jobs:\n  j:\n    pipeline: main\n    cron: "0 3 * * *"\n    timezone: Mars/Olympus\n`, 'jobs.j.timezone', /"Mars\/Olympus" is not a known IANA time zone: .*Invalid/],
     ['a job naming an unknown pipeline', `${PIPELINE}jobs:\n  j:\n    pipeline: mian\n    every: 1h\n`, 'jobs.j.pipeline', '"mian" is not a pipeline defined under pipelines (defined: main)'],
