@@ -32,6 +32,16 @@ async function waitUntilGone(pid: number): Promise<void> {
   }
 }
 
+/**
+ * Runs `attempt` until its command ended within the spawner's quick window (it answers whether it
+ * did), at most five times: a loaded machine may start a command too slowly (10 ms, forks included)
+ * and take the slow path, which these tests are not about.
+ */
+async function onQuickPath(attempt: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 5; i++) if (await attempt()) return;
+  throw new Error('no command of five ended within the spawner quick window');
+}
+
 describe('ForkedSpawner', () => {
   it('starts commands from its helper process, not by forking the caller', async () => {
     let parent: number | null = null;
@@ -129,38 +139,34 @@ describe('ForkedSpawner', () => {
 
   it('reports a command that ends at once in one message with its output, and no pipes to read', async () => {
     const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
-    // A loaded machine may not finish the command within the quick window (10 ms, forks included)
-    // and take the slow path: try again, as the test below does.
-    for (let attempt = 0; attempt < 5; attempt++) {
+    await onQuickPath(async () => {
       const child = await spawner.spawn({ program: '/bin/sh', args: ['-c', 'printf one; printf two >&2; exit 3'], cwd: fixtures, env });
       if (!child.ended) {
         child.stdout?.resume();
         child.stderr?.resume();
         await child.exited;
-        continue;
+        return false;
       }
       expect(child).toMatchObject({ ended: true, stdout: null, stderr: null });
       await expect(child.exited).resolves.toEqual({ code: 3, signal: null });
       const text = (stream: string) => Buffer.concat(child.output.filter((piece) => piece.stream === stream).map((piece) => piece.data)).toString();
       expect([text('stdout'), text('stderr')]).toEqual(['one', 'two']);
-      return;
-    }
-    throw new Error('no command of five ended within the spawner quick window');
+      return true;
+    });
   });
 
   it('keeps the outcome of a command that had ended when it was handed over, though an abort came meanwhile', async () => {
-    // The abort comes while the spawner starts the command; a loaded machine may take the slow path: try again.
-    for (let attempt = 0; attempt < 5; attempt++) {
+    // The abort comes while the spawner starts the command.
+    await onQuickPath(async () => {
       const controller = new AbortController();
       let ended = false;
       const running = runner.run({ ...shell(''), command: ['/bin/true'], shell: false }, { signal: controller.signal, onSpawn: (_pid, started) => (ended = started.ended) });
       controller.abort('too late');
       const result = await running;
-      if (!ended) continue;
+      if (!ended) return false;
       expect(result).toMatchObject({ exitCode: 0, cancelled: false, error: null });
-      return;
-    }
-    throw new Error('no command of five ended within the spawner quick window');
+      return true;
+    });
   });
 
   it('hands over the pipes of a command still running, with what was read of them first', async () => {
