@@ -1,5 +1,5 @@
 /** The `jobs:` part of the file: schedules that run a pipeline, and their policies. */
-import { Cron } from 'croner';
+import { cronProblem, timezoneProblem } from '../scheduler/schedule.js';
 import { notifyTargets } from './config.notify.js';
 import { readRetries } from './config.pipelines.js';
 import type { CatchupPolicy, JobConfig, OverlapPolicy, PipelineConfig } from './config.types.js';
@@ -41,28 +41,6 @@ export function readJob(section: Section, id: string, pipelines: Map<string, Pip
     keepRuns: section.read<number | null>('keepRuns', null, integer(1, 10_000_000)),
     keepOutputForMs: section.read<number | null>('keepOutputFor', null, duration(60_000)),
   };
-}
-
-/** Why croner cannot use this time zone, or null if it can. Croner only notices when it computes a run. */
-export function timezoneProblem(timezone: string): string | null {
-  try {
-    new Cron('* * * * *', { timezone, paused: true }).nextRun();
-    return null;
-  } catch (error) {
-    return `${show(timezone)} is not a known IANA time zone: ${(error as Error).message}`;
-  }
-}
-
-/** Why this cron expression cannot schedule a job in `timezone`, or null if it can. */
-export function cronProblem(expression: string, timezone: string): string | null {
-  try {
-    // 5 or 6 fields, as the scheduler reads them (src/scheduler/schedule.ts): croner's default mode
-    // also takes a 7th, the year, which passed here and then stopped the daemon at start.
-    const next = new Cron(expression, { timezone, paused: true, mode: '5-or-6-parts' }).nextRun();
-    return next ? null : `${show(expression)} never fires (there is no next time it matches)`;
-  } catch (error) {
-    return `${show(expression)} is not a valid cron expression: ${(error as Error).message}`;
-  }
 }
 
 /** Exactly one of `cron` and `every`; each one present is checked either way. */

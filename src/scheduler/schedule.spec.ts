@@ -26,8 +26,16 @@ describe('validateSchedule', () => {
 
   it("reports croner's reason for a bad expression", () => {
     expect(validateSchedule(cron('61 * * * *'))).toBe('invalid cron expression "61 * * * *": Invalid value for minute: 61');
-    expect(validateSchedule(cron('every day'))).toMatch(/^invalid cron expression "every day": .*five, six, or seven/);
-    expect(validateSchedule(cron('0 0 0 1 1 * 2030'))).toMatch(/requires exactly 5 or 6 parts/);
+    expect(validateSchedule(cron('@hourly'))).toBeNull();
+    expect(validateSchedule(cron('@fortnightly'))).toMatch(/^invalid cron expression "@fortnightly": .+/);
+  });
+
+  it('names how many fields an expression has when it is not 5 or 6', () => {
+    const advice = 'write 5 (minute hour day-of-month month day-of-week) or 6 (seconds first)';
+    expect(validateSchedule(cron('every day'))).toBe(`invalid cron expression "every day": it has 2 fields; ${advice}`);
+    expect(validateSchedule(cron('0 0 0 1 1 * 2030'))).toBe(`invalid cron expression "0 0 0 1 1 * 2030": it has 7 fields; ${advice}`);
+    expect(validateSchedule(cron(' '))).toBe(`invalid cron expression " ": it has 0 fields; ${advice}`);
+    expect(validateSchedule(cron('5'))).toBe(`invalid cron expression "5": it has 1 field; ${advice}`);
   });
 
   it('rejects an expression that never matches a date', () => {

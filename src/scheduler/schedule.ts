@@ -44,13 +44,13 @@ const cronCache = new Map<string, Cron>();
  */
 export function validateSchedule(spec: ScheduleSpec): string | null {
   if ((spec.cron === null) === (spec.everyMs === null)) return 'exactly one of cron and every must be set';
-  const zoneProblem = checkTimezone(spec.timezone);
+  const zoneProblem = timezoneProblem(spec.timezone);
   if (zoneProblem !== null) return zoneProblem;
   if (spec.everyMs !== null) {
     if (Number.isSafeInteger(spec.everyMs) && spec.everyMs >= MIN_EVERY_MS) return null;
     return `every must be a whole number of milliseconds of at least ${MIN_EVERY_MS} (1s), got ${spec.everyMs}`;
   }
-  return checkCron(spec.cron as string, spec.timezone);
+  return cronProblem(spec.cron as string, spec.timezone);
 }
 
 /**
@@ -111,7 +111,8 @@ export function upcoming(spec: ScheduleSpec, from: Date, n: number, anchor: Date
   return result;
 }
 
-function checkTimezone(timezone: string): string | null {
+/** Why `timezone` is not a zone the scheduler can read cron expressions in, or null. The config loader asks too. */
+export function timezoneProblem(timezone: string): string | null {
   const hint = 'use an IANA name such as "Europe/Berlin" or "UTC"';
   if (typeof timezone !== 'string' || timezone.trim() === '') return `timezone is required: ${hint}`;
   try {
@@ -122,7 +123,17 @@ function checkTimezone(timezone: string): string | null {
   }
 }
 
-function checkCron(expression: string, timezone: string): string | null {
+/**
+ * Why `expression` cannot schedule a job in `timezone`, or null. The one check for a cron
+ * expression, whether it comes from the API or the config file: two checks had drifted apart
+ * before (the loader took a year field that then stopped the daemon at start).
+ */
+export function cronProblem(expression: string, timezone: string): string | null {
+  const fields = expression.trim() === '' ? 0 : expression.trim().split(/\s+/).length;
+  if (!expression.trim().startsWith('@') && fields !== 5 && fields !== 6) {
+    // croner's own message offers seven fields, which the 5-or-6 mode then refuses.
+    return `invalid cron expression "${expression}": it has ${fields} field${fields === 1 ? '' : 's'}; write 5 (minute hour day-of-month month day-of-week) or 6 (seconds first)`;
+  }
   let cron: Cron;
   try {
     cron = newCron(expression, timezone);
