@@ -39,6 +39,14 @@ const STORE_BATCH = 5_000;
 const STAGE_AHEAD_MS = 2_000;
 /** Instants announced by one `run.staged` signal (a NOTIFY payload holds under 8,000 bytes). */
 const DUE_PER_SIGNAL = 400;
+/** How long the row of a job this node stopped tracking is remembered, so that a slower, older read of it is ignored. */
+const UNTRACKED_MEMORY_MS = 60_000;
+
+/** Which of two reads of a job's row is newer: a job recreated under the same id starts its versions again. */
+interface RowStamp {
+  createdAt: number;
+  version: number;
+}
 
 interface ScheduledJob {
   id: string;
@@ -55,6 +63,8 @@ interface ScheduledJob {
   jitterMs: number;
   /** The row's version when tracked: a sync skips rows it already has. */
   version: number;
+  /** The row's creation time (epoch ms): with the version, tells an older read of the row from a newer one. */
+  createdAt: number;
   /** An instant (epoch ms) whose staging was declined (a run of the job was active): it fires at its time. */
   declinedFor: number | null;
 }
@@ -81,6 +91,8 @@ export class SchedulerService {
   private readonly jobs = new Map<string, ScheduledJob>();
   /** Jobs whose `next` the database does not have yet; stored with the periodic sync and at stop. */
   private readonly unstored = new Set<ScheduledJob>();
+  /** The rows of jobs recently paused, disabled or deleted (with when they were read), newest read kept. */
+  private readonly untracked = new Map<string, RowStamp & { at: number }>();
   private timer: NodeJS.Timeout | null = null;
   private ticking: Promise<void> | null = null;
   private stopped = true;
@@ -137,11 +149,21 @@ export class SchedulerService {
     }
   }
 
+  /**
+   * Tracks the job as `row` has it, unless a newer read of the row was applied already. Reads can
+   * finish out of order (two reloads for changes made in quick succession, on two connections, or
+   * a reload and the periodic sync): the older one, applied last, would bring back a schedule that
+   * was changed or a job that was paused until the next sync.
+   */
   private track(row: ScheduleRow): void {
+    const known = this.jobs.get(row.id) ?? this.untracked.get(row.id);
+    if (known && olderThan(row, known)) return;
     if (!row.enabled || row.paused) {
       this.untrack(row.id);
+      this.untracked.set(row.id, { createdAt: new Date(row.createdAt).getTime(), version: row.version, at: this.clock.now() });
       return;
     }
+    this.untracked.delete(row.id);
     const spec = { cron: row.cron, everyMs: row.everyMs, timezone: row.timezone };
     // A job that never fired is anchored on its creation, so a restart does not reset an interval.
     const anchor = new Date(row.anchorAt ?? row.createdAt);
@@ -157,6 +179,7 @@ export class SchedulerService {
       catchupWindowMs: row.catchupWindowMs,
       jitterMs: row.jitterMs,
       version: row.version,
+      createdAt: new Date(row.createdAt).getTime(),
       declinedFor: null,
     };
     this.jobs.set(job.id, job);
@@ -398,6 +421,7 @@ export class SchedulerService {
   private async syncChanged(now: number): Promise<void> {
     const since = new Date(this.lastSyncAt - SYNC_INTERVAL_MS);
     this.lastSyncAt = now;
+    for (const [jobId, stamp] of this.untracked) if (now - stamp.at > UNTRACKED_MEMORY_MS) this.untracked.delete(jobId);
     for (const row of await this.jobsRepository.findChangedSince(since)) {
       // The window overlaps the last one (clock skew, late commits): rows already tracked at this version are skipped.
       if (row.enabled && !row.paused && this.jobs.get(row.id)?.version === row.version) continue;
@@ -441,6 +465,11 @@ function dueAt(job: ScheduledJob): number {
 /** Instants up to this one are late (older than the misfire grace and the job's jitter): the catch-up policy decides. */
 function lateFrom(job: ScheduledJob, now: number): number {
   return now - MISFIRE_GRACE_MS - job.jitterMs - 1;
+}
+
+function olderThan(row: ScheduleRow, known: RowStamp): boolean {
+  const createdAt = new Date(row.createdAt).getTime();
+  return createdAt < known.createdAt || (createdAt === known.createdAt && row.version < known.version);
 }
 
 function scheduleKey(row: ScheduleRow): string {
