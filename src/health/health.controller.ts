@@ -33,9 +33,9 @@ export class HealthController {
   ) {}
 
   /**
-   * Readiness for a load balancer: not draining, the database answers within a second, the
+   * Readiness for a load balancer: not draining, the database answers within 800 ms, the
    * scheduler loop is alive, and (embedded database) the data directory has room. A 503 names the
-   * failing indicator. Cheap: no table is read.
+   * failing indicator. Cheap: the database is asked for one row at most.
    */
   @Get()
   @HealthCheck()
