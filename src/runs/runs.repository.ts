@@ -228,6 +228,38 @@ export class RunsRepository {
   }
 
   /**
+   * Undoes the staging of every run whose instant has not come yet, as a change of its job does
+   * (migration StagedRunsUndone1764000012000): the run deleted, the job's anchor back to just before
+   * the instant and its stored next fire forgotten. Only while no node but `nodeId` is alive: a
+   * live node claims staged runs at their instants. For a lone node stopping, so that an instant
+   * passing while no node runs goes through the job's catch-up policy at the next start, rather than
+   * run whenever that is (or fail after queueTimeout). Returns how many runs were unstaged.
+   */
+  async unstageUnlessOthersAlive(nodeId: string, nodeTimeoutMs: number): Promise<number> {
+    const rows = await this.db.rows<{ n: number }>(
+      `WITH unstaged AS (
+         DELETE FROM cw_runs r
+         WHERE r.status = 'queued' AND r.trigger = 'schedule' AND r.queued_at > now()
+           AND NOT EXISTS (
+             SELECT 1 FROM cw_nodes n WHERE n.id <> $1 AND n.stopped_at IS NULL
+               AND n.heartbeat_at >= now() - make_interval(secs => $2::double precision / 1000))
+         RETURNING r.job_id, r.scheduled_for
+       ), first_staged AS (
+         SELECT job_id, min(scheduled_for) AS instant FROM unstaged GROUP BY job_id
+       ), anchored AS (
+         UPDATE cw_jobs j SET next_fire_at = NULL, anchor_at = CASE
+             WHEN j.every_ms IS NOT NULL THEN f.instant - make_interval(secs => j.every_ms / 1000.0)
+             ELSE f.instant - interval '1 millisecond'
+           END
+         FROM first_staged f WHERE j.id = f.job_id AND j.anchor_at >= f.instant
+       )
+       SELECT count(*)::int AS n FROM unstaged`,
+      [nodeId, nodeTimeoutMs],
+    );
+    return rows[0]?.n ?? 0;
+  }
+
+  /**
    * Claims up to `limit` queued runs for this node, oldest first. SKIP LOCKED lets every node
    * claim at once without two taking the same run. Jobs whose overlap policy is `queue` or
    * `replace`, and catch-up runs of any job, start one run at a time, oldest first.

@@ -1,12 +1,14 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Clock } from '../common/clock.js';
 import { isTransientDatabaseError } from '../common/errors.js';
-import type { CatchupPolicy, OverlapPolicy } from '../config/config.types.js';
+import { CONFIG } from '../config/config.module.js';
+import type { CatchupPolicy, CronwardenConfig, OverlapPolicy } from '../config/config.types.js';
 import { Notifier } from '../database/notifier.js';
 import { JobsRepository, type ScheduleRow } from '../jobs/jobs.repository.js';
 import { storedNextFire } from '../jobs/next-run.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { ClockCheck } from '../nodes/clock-check.js';
+import { NodeIdentity } from '../nodes/node-identity.js';
 import { RunsRepository, type RunRow, type StageResult } from '../runs/runs.repository.js';
 import { planCatchup } from './catchup.js';
 import { FireHeap } from './fire-heap.js';
@@ -108,6 +110,8 @@ export class SchedulerService {
     private readonly clock: Clock,
     private readonly clockCheck: ClockCheck,
     private readonly metrics: MetricsService,
+    private readonly node: NodeIdentity,
+    @Inject(CONFIG) private readonly config: CronwardenConfig,
   ) {}
 
   async start(): Promise<void> {
@@ -123,7 +127,12 @@ export class SchedulerService {
     this.arm();
   }
 
-  /** Stops firing; resolves once a tick under way has finished and the next fires it computed are stored. */
+  /**
+   * Stops firing; resolves once a tick under way has finished and the next fires it computed are
+   * stored. When no other node is alive, the runs staged for instants still ahead are undone: no
+   * node would start them at their instants, so those instants are left to the catch-up policy of
+   * whichever node starts next, as any instant missed while no node ran.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     this.unsubscribe?.();
@@ -131,6 +140,12 @@ export class SchedulerService {
     this.timer = null;
     await this.ticking;
     await this.storeNextFires();
+    try {
+      const unstaged = await this.runs.unstageUnlessOthersAlive(this.node.id, this.config.daemon.nodeTimeoutMs);
+      if (unstaged > 0) this.logger.log(`undid ${unstaged} run(s) staged for instants after this stop: no other node is alive to start them; the catch-up policy decides at the next start`);
+    } catch (error) {
+      this.logger.warn(`could not undo the runs staged for instants after this stop (they run at the next start): ${(error as Error).message}`);
+    }
   }
 
   get activeJobs(): number {

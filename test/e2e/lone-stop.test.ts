@@ -1,0 +1,110 @@
+import { api, createTestStore, FIXTURES, startTestDaemon, token, waitFor, type TestDaemon, type TestStore } from '../support/daemon.js';
+import { testDatabaseKinds } from '../support/databases.js';
+
+// The scheduler records a run up to 2 s before its instant (staging), for every node's executor to
+// start at the instant. A lone node that stops in between leaves no node to start it: the instant
+// is missed, and at the next start the job's catch-up policy must decide about it, as about any
+// instant missed while no node ran. Left staged, the run started whenever the next start came (or
+// failed after queueTimeout), whatever the policy said.
+
+const admin = token('ops', ['admin']);
+const yaml = `
+pipelines:
+  ok:
+    command: ["${FIXTURES}/exit-0.sh"]
+`;
+/** The grace within which a late instant still fires as on time (MISFIRE_GRACE_MS), and a margin. */
+const PAST_GRACE_MS = 6_000;
+
+interface Run { id: string; status: string; trigger: string; scheduledFor: string; startedAt: string | null; error: string | null }
+
+/** A 6-field cron for one second of the day (UTC). */
+const dailyAt = (at: Date) => `${at.getUTCSeconds()} ${at.getUTCMinutes()} ${at.getUTCHours()} * * *`;
+
+describe.each(testDatabaseKinds())('a lone node stopped between staging a run and its instant, on %s', (kind) => {
+  let store: TestStore;
+  let daemon: TestDaemon | undefined;
+
+  beforeAll(async () => {
+    store = await createTestStore(kind);
+  });
+  afterAll(async () => {
+    await daemon?.close();
+    await store?.dispose();
+  });
+
+  const runsOf = async (jobId: string): Promise<Run[]> =>
+    (await api(daemon!, 'GET', `/api/cron/jobs/${jobId}/runs?limit=100`, { token: admin })).body.items;
+
+  /** Creates a job firing once at `instant`, stops the node once its run is staged, and starts it again past the instant's grace. */
+  async function stopWhileStaged(jobId: string, catchup: string): Promise<{ instant: Date; runs: Run[] }> {
+    daemon = await startTestDaemon(store, yaml);
+    const instant = new Date(Math.ceil((Date.now() + 4_000) / 1000) * 1000);
+    const created = await api(daemon, 'POST', '/api/cron/jobs', { token: admin, body: { id: jobId, pipeline: 'ok', cron: dailyAt(instant), catchup } });
+    expect(created.status).toBe(201);
+    await waitFor(async () => (await runsOf(jobId)).some((run) => run.status === 'queued' && Date.parse(run.scheduledFor) === instant.getTime()),
+      5_000, 'the run to be staged');
+    await daemon.close();
+    daemon = undefined;
+    // The test is only meaningful if the node stopped before the instant.
+    expect(Date.now()).toBeLessThan(instant.getTime());
+    await new Promise((resolve) => setTimeout(resolve, instant.getTime() + PAST_GRACE_MS - Date.now()));
+    daemon = await startTestDaemon(store, yaml);
+    const runs = await waitFor(async () => {
+      const found = (await runsOf(jobId)).filter((run) => Date.parse(run.scheduledFor) === instant.getTime());
+      return found.some((run) => ['skipped', 'succeeded', 'failed'].includes(run.status)) ? found : null;
+    }, 10_000, 'the missed instant to be decided');
+    await daemon.close();
+    daemon = undefined;
+    return { instant, runs };
+  }
+
+  it('catchup skip: records the instant skipped, as missed while no node was firing, and never runs it', async () => {
+    const { runs } = await stopWhileStaged('skipper', 'skip');
+    expect(runs).toHaveLength(1);
+    expect(runs[0]).toMatchObject({ status: 'skipped' });
+    expect(runs[0].error).toMatch(/while no node was firing; catch-up policy skip/);
+  });
+
+  it('catchup once: runs the instant once, as a catch-up run at the next start', async () => {
+    const { runs } = await stopWhileStaged('once', 'once');
+    expect(runs).toHaveLength(1);
+    expect(runs[0]).toMatchObject({ status: 'succeeded', trigger: 'catchup' });
+  });
+});
+
+describe.each(testDatabaseKinds().filter((kind) => kind === 'postgres'))('a node stopped between staging a run and its instant, with another node up, on %s', (kind) => {
+  let store: TestStore;
+  const daemons: TestDaemon[] = [];
+
+  beforeAll(async () => {
+    store = await createTestStore(kind);
+    daemons.push(await startTestDaemon(store, yaml), await startTestDaemon(store, yaml));
+  });
+  afterAll(async () => {
+    for (const daemon of daemons) await daemon.close();
+    await store?.dispose();
+  });
+
+  it('leaves the staged run for the node still up, which starts it at its instant', async () => {
+    const [stopping, staying] = daemons;
+    const runsOf = async (jobId: string): Promise<Run[]> =>
+      (await api(staying, 'GET', `/api/cron/jobs/${jobId}/runs?limit=100`, { token: admin })).body.items;
+    const instant = new Date(Math.ceil((Date.now() + 4_000) / 1000) * 1000);
+    const created = await api(stopping, 'POST', '/api/cron/jobs', { token: admin, body: { id: 'shared', pipeline: 'ok', cron: dailyAt(instant), catchup: 'skip' } });
+    expect(created.status).toBe(201);
+    await waitFor(async () => (await runsOf('shared')).some((run) => run.status === 'queued' && Date.parse(run.scheduledFor) === instant.getTime()),
+      5_000, 'the run to be staged');
+    await stopping.close();
+    daemons.shift();
+    expect(Date.now()).toBeLessThan(instant.getTime());
+    const runs = await waitFor(async () => {
+      const found = (await runsOf('shared')).filter((run) => Date.parse(run.scheduledFor) === instant.getTime());
+      return found.some((run) => run.status !== 'queued' && run.status !== 'running') ? found : null;
+    }, instant.getTime() - Date.now() + 10_000, 'the instant to be run');
+    expect(runs).toHaveLength(1);
+    expect(runs[0]).toMatchObject({ status: 'succeeded', trigger: 'schedule' });
+    // Started at its instant by the executor of the node still up, not by a later catch-up.
+    expect(Date.parse(runs[0].startedAt!) - instant.getTime()).toBeLessThan(1_000);
+  });
+});
