@@ -84,6 +84,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     const scheduler = app.get(SchedulerService);
     app.get(MetricsService).tickAge = () => Date.now() - scheduler.lastTickAt;
     await app.get(JobsService).syncConfigJobs();
+    // Before the reaper and the executor see them: runs staged by a lone node that died are undone, for the catch-up policy.
+    await scheduler.undoMissedStaging();
     await app.get(NodesService).register();
     app.get(NotificationsService).start();
     app.get(ExecutorService).start();

@@ -229,17 +229,35 @@ export class RunsRepository {
 
   /**
    * Undoes the staging of every run whose instant has not come yet, as a change of its job does
-   * (migration StagedRunsUndone1764000012000): the run deleted, the job's anchor back to just before
-   * the instant and its stored next fire forgotten. Only while no node but `nodeId` is alive: a
-   * live node claims staged runs at their instants. For a lone node stopping, so that an instant
-   * passing while no node runs goes through the job's catch-up policy at the next start, rather than
-   * run whenever that is (or fail after queueTimeout). Returns how many runs were unstaged.
+   * (migration StagedRunsUndone1764000012000), while no node but `nodeId` is alive: for a lone node
+   * stopping, so that an instant passing while no node runs goes through the job's catch-up policy
+   * at the next start, rather than run whenever that is (or fail after queueTimeout). A live node
+   * claims staged runs at their instants, so with one alive nothing is undone. Returns how many.
    */
-  async unstageUnlessOthersAlive(nodeId: string, nodeTimeoutMs: number): Promise<number> {
+  unstageAhead(nodeId: string, nodeTimeoutMs: number): Promise<number> {
+    return this.unstage(`r.queued_at > now()`, [nodeId, nodeTimeoutMs]);
+  }
+
+  /**
+   * The same for the runs staged for instants more than `graceMs` past that no node started, while no
+   * node but `nodeId` is alive: what a lone node that died between staging and the instant left.
+   * For a node starting, before its executor claims anything.
+   */
+  unstageMissed(nodeId: string, nodeTimeoutMs: number, graceMs: number): Promise<number> {
+    return this.unstage(`r.not_before < now() - make_interval(secs => $3::double precision / 1000)`, [nodeId, nodeTimeoutMs, graceMs]);
+  }
+
+  /**
+   * Deletes the staged runs (queued schedule runs with a `not_before`: fires set none) matching
+   * `condition` unless a node other than $1 heartbeat within $2 ms, and moves each job's anchor back
+   * to just before its first such instant (an interval job's by one interval), its stored next fire
+   * forgotten: the scheduler then meets those instants as missed.
+   */
+  private async unstage(condition: string, params: unknown[]): Promise<number> {
     const rows = await this.db.rows<{ n: number }>(
       `WITH unstaged AS (
          DELETE FROM cw_runs r
-         WHERE r.status = 'queued' AND r.trigger = 'schedule' AND r.queued_at > now()
+         WHERE r.status = 'queued' AND r.trigger = 'schedule' AND r.not_before IS NOT NULL AND ${condition}
            AND NOT EXISTS (
              SELECT 1 FROM cw_nodes n WHERE n.id <> $1 AND n.stopped_at IS NULL
                AND n.heartbeat_at >= now() - make_interval(secs => $2::double precision / 1000))
@@ -254,7 +272,7 @@ export class RunsRepository {
          FROM first_staged f WHERE j.id = f.job_id AND j.anchor_at >= f.instant
        )
        SELECT count(*)::int AS n FROM unstaged`,
-      [nodeId, nodeTimeoutMs],
+      params,
     );
     return rows[0]?.n ?? 0;
   }

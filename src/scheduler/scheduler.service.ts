@@ -114,6 +114,21 @@ export class SchedulerService {
     @Inject(CONFIG) private readonly config: CronwardenConfig,
   ) {}
 
+  /**
+   * For a node starting, before its executor claims anything: the runs a lone node staged and then
+   * never started, because it died before their instants (a stop takes them back itself), are undone
+   * while no other node is alive, so that start() meets those instants as missed and the jobs'
+   * catch-up policies decide about them. Instants within the misfire grace are left to run.
+   */
+  async undoMissedStaging(): Promise<void> {
+    try {
+      const unstaged = await this.runs.unstageMissed(this.node.id, this.config.daemon.nodeTimeoutMs, MISFIRE_GRACE_MS);
+      if (unstaged > 0) this.logger.log(`undid ${unstaged} run(s) staged for instants that passed while no node was running; the catch-up policy decides`);
+    } catch (error) {
+      this.logger.warn(`could not undo the runs staged for instants that passed while no node was running (they run now): ${(error as Error).message}`);
+    }
+  }
+
   async start(): Promise<void> {
     this.stopped = false;
     this.lastSyncAt = this.clock.now();
@@ -141,7 +156,7 @@ export class SchedulerService {
     await this.ticking;
     await this.storeNextFires();
     try {
-      const unstaged = await this.runs.unstageUnlessOthersAlive(this.node.id, this.config.daemon.nodeTimeoutMs);
+      const unstaged = await this.runs.unstageAhead(this.node.id, this.config.daemon.nodeTimeoutMs);
       if (unstaged > 0) this.logger.log(`undid ${unstaged} run(s) staged for instants after this stop: no other node is alive to start them; the catch-up policy decides at the next start`);
     } catch (error) {
       this.logger.warn(`could not undo the runs staged for instants after this stop (they run at the next start): ${(error as Error).message}`);

@@ -1,3 +1,4 @@
+import { Database } from '../../src/database/database.js';
 import { api, createTestStore, FIXTURES, startTestDaemon, token, waitFor, type TestDaemon, type TestStore } from '../support/daemon.js';
 import { testDatabaseKinds } from '../support/databases.js';
 
@@ -9,6 +10,9 @@ import { testDatabaseKinds } from '../support/databases.js';
 
 const admin = token('ops', ['admin']);
 const yaml = `
+daemon:
+  heartbeatInterval: 500ms
+  nodeTimeout: 3s
 pipelines:
   ok:
     command: ["${FIXTURES}/exit-0.sh"]
@@ -36,40 +40,59 @@ describe.each(testDatabaseKinds())('a lone node stopped between staging a run an
   const runsOf = async (jobId: string): Promise<Run[]> =>
     (await api(daemon!, 'GET', `/api/cron/jobs/${jobId}/runs?limit=100`, { token: admin })).body.items;
 
-  /** Creates a job firing once at `instant`, stops the node once its run is staged, and starts it again past the instant's grace. */
-  async function stopWhileStaged(jobId: string, catchup: string): Promise<{ instant: Date; runs: Run[] }> {
+  /**
+   * Creates one job per catch-up policy given, each firing once at the same `instant`, stops the
+   * node once their runs are staged, and starts it again past the instant's grace; returns each
+   * job's runs of the instant. `crash`: a node that looks alive (a row in cw_nodes with a fresh
+   * heartbeat, dead by the restart) keeps the stop from taking the runs back, as a crash would.
+   */
+  async function stopWhileStaged(jobs: Record<string, string>, { crash = false } = {}): Promise<Record<string, Run[]>> {
     daemon = await startTestDaemon(store, yaml);
     const instant = new Date(Math.ceil((Date.now() + 4_000) / 1000) * 1000);
-    const created = await api(daemon, 'POST', '/api/cron/jobs', { token: admin, body: { id: jobId, pipeline: 'ok', cron: dailyAt(instant), catchup } });
-    expect(created.status).toBe(201);
-    await waitFor(async () => (await runsOf(jobId)).some((run) => run.status === 'queued' && Date.parse(run.scheduledFor) === instant.getTime()),
-      5_000, 'the run to be staged');
+    for (const [jobId, catchup] of Object.entries(jobs)) {
+      const created = await api(daemon, 'POST', '/api/cron/jobs', { token: admin, body: { id: jobId, pipeline: 'ok', cron: dailyAt(instant), catchup } });
+      expect(created.status).toBe(201);
+    }
+    const runsAt = async (jobId: string) => (await runsOf(jobId)).filter((run) => Date.parse(run.scheduledFor) === instant.getTime());
+    for (const jobId of Object.keys(jobs)) {
+      await waitFor(async () => (await runsAt(jobId)).some((run) => run.status === 'queued'), 5_000, `the run of ${jobId} to be staged`);
+    }
+    if (crash) await daemon.daemon.app.get(Database).rows(`INSERT INTO cw_nodes (id, hostname, pid, version) VALUES ($1, 'elsewhere', 1, 'test')`, [`gone-${instant.getTime()}`]);
     await daemon.close();
     daemon = undefined;
     // The test is only meaningful if the node stopped before the instant.
     expect(Date.now()).toBeLessThan(instant.getTime());
     await new Promise((resolve) => setTimeout(resolve, instant.getTime() + PAST_GRACE_MS - Date.now()));
     daemon = await startTestDaemon(store, yaml);
-    const runs = await waitFor(async () => {
-      const found = (await runsOf(jobId)).filter((run) => Date.parse(run.scheduledFor) === instant.getTime());
-      return found.some((run) => ['skipped', 'succeeded', 'failed'].includes(run.status)) ? found : null;
-    }, 10_000, 'the missed instant to be decided');
+    const decided = (runs: Run[]) => runs.some((run) => ['skipped', 'succeeded', 'failed'].includes(run.status));
+    const result: Record<string, Run[]> = {};
+    for (const jobId of Object.keys(jobs)) {
+      result[jobId] = await waitFor(async () => {
+        const runs = await runsAt(jobId);
+        return decided(runs) ? runs : null;
+      }, 10_000, `the missed instant of ${jobId} to be decided`);
+    }
     await daemon.close();
     daemon = undefined;
-    return { instant, runs };
+    return result;
   }
 
-  it('catchup skip: records the instant skipped, as missed while no node was firing, and never runs it', async () => {
-    const { runs } = await stopWhileStaged('skipper', 'skip');
-    expect(runs).toHaveLength(1);
-    expect(runs[0]).toMatchObject({ status: 'skipped' });
-    expect(runs[0].error).toMatch(/while no node was firing; catch-up policy skip/);
+  it('after a stop: catchup skip records the instant skipped and never runs it; catchup once runs it once, as a catch-up run', async () => {
+    const runs = await stopWhileStaged({ skipper: 'skip', once: 'once' });
+    expect(runs.skipper).toHaveLength(1);
+    expect(runs.skipper[0]).toMatchObject({ status: 'skipped' });
+    expect(runs.skipper[0].error).toMatch(/while no node was firing; catch-up policy skip/);
+    expect(runs.once).toHaveLength(1);
+    expect(runs.once[0]).toMatchObject({ status: 'succeeded', trigger: 'catchup' });
   });
 
-  it('catchup once: runs the instant once, as a catch-up run at the next start', async () => {
-    const { runs } = await stopWhileStaged('once', 'once');
-    expect(runs).toHaveLength(1);
-    expect(runs[0]).toMatchObject({ status: 'succeeded', trigger: 'catchup' });
+  it('after a crash (no stop to take the runs back), the next start takes them back while no other node is alive', async () => {
+    const runs = await stopWhileStaged({ crashed: 'skip', crashed_once: 'once' }, { crash: true });
+    expect(runs.crashed).toHaveLength(1);
+    expect(runs.crashed[0]).toMatchObject({ status: 'skipped' });
+    expect(runs.crashed[0].error).toMatch(/while no node was firing; catch-up policy skip/);
+    expect(runs.crashed_once).toHaveLength(1);
+    expect(runs.crashed_once[0]).toMatchObject({ status: 'succeeded', trigger: 'catchup' });
   });
 });
 
