@@ -29,10 +29,10 @@ export interface CapturedChunk extends OutputChunk {
 /** Small adjacent writes to one stream are merged up to this size to keep row counts low. */
 export const MAX_CHUNK_BYTES = 64 * 1024;
 /**
- * A write at least this big that owns its memory becomes a chunk as it is, not copied: a pipe hands
- * out a fresh buffer per read, and copying every byte cost as much as the rest of the capture.
+ * A write at least this big (a pipe's read) becomes a chunk of its own rather than growing the last
+ * one by a copy; dropped buffers at least this big are reused for new chunks.
  */
-export const ADOPT_MIN_BYTES = 16 * 1024;
+export const BIG_WRITE_BYTES = 16 * 1024;
 /** Dropped tail buffers kept for reuse: a write trims at most a few segments at once. */
 const MAX_SPARES = 4;
 
@@ -44,7 +44,7 @@ class Segment {
   private buf: Buffer;
   private start = 0;
   private end = 0;
-  /** Whether anyone but us may hold its buffer: views were handed out, or the buffer was adopted. */
+  /** Whether anyone but us may hold its buffer: views of it were handed out. */
   private shared = false;
 
   /** Over `spare` when given (the buffer of a dropped segment, see `release`), else a new buffer of `capacity`. */
@@ -55,15 +55,6 @@ class Segment {
     spare?: Buffer,
   ) {
     this.buf = spare ?? Buffer.allocUnsafe(capacity);
-  }
-
-  /** A segment over `data` itself; `append` never writes into it (it grows into a new buffer). */
-  static adopt(seq: number, stream: OutputStream, data: Buffer): Segment {
-    const segment = new Segment(seq, stream, 0);
-    segment.buf = data;
-    segment.end = data.length;
-    segment.shared = true;
-    return segment;
   }
 
   /** A segment holding a copy of `data`, in `spare` when given. */
@@ -108,7 +99,7 @@ class Segment {
 
   /** Its buffer, for a new segment to write into, once this one is dropped: only a big one that no one else may hold. */
   release(): Buffer | null {
-    return this.shared || this.buf.length < ADOPT_MIN_BYTES ? null : this.buf;
+    return this.shared || this.buf.length < BIG_WRITE_BYTES ? null : this.buf;
   }
 }
 
@@ -170,28 +161,16 @@ export class OutputCapture {
     return () => this.listeners.delete(listener);
   }
 
-  /**
-   * Records `data` written by the child on `stream`. A large buffer may be kept as it is rather than
-   * copied: the caller hands it over and does not change it afterwards (a pipe's 'data' never is).
-   */
+  /** Records `data` written by the child on `stream`, copying the bytes it keeps: the caller may reuse `data` once this returns. */
   write(stream: OutputStream, data: Buffer): void {
-    this.record(stream, data, true);
-  }
-
-  /** Records `data` like `write`, copying the bytes it keeps: the caller may reuse `data` once this returns. */
-  copy(stream: OutputStream, data: Buffer): void {
-    this.record(stream, data, false);
-  }
-
-  private record(stream: OutputStream, data: Buffer, adoptable: boolean): void {
     if (data.length === 0) return;
     this.total += data.length;
     const headTake = Math.min(data.length, this.headBudget - this.headBytes);
     if (headTake > 0) {
-      this.appendTo(this.head, this.headDrained, stream, data.subarray(0, headTake), adoptable);
+      this.appendTo(this.head, this.headDrained, stream, data.subarray(0, headTake));
       this.headBytes += headTake;
     }
-    if (headTake < data.length) this.writeTail(stream, data.subarray(headTake), adoptable);
+    if (headTake < data.length) this.writeTail(stream, data.subarray(headTake));
     for (const listener of this.listeners) {
       try {
         listener(stream, data);
@@ -223,13 +202,13 @@ export class OutputCapture {
     ];
   }
 
-  private writeTail(stream: OutputStream, data: Buffer, adoptable: boolean): void {
+  private writeTail(stream: OutputStream, data: Buffer): void {
     this.tailChanged = true;
     // Bytes that would be pushed out again at once are only counted, never copied.
     const skip = Math.max(0, data.length - this.tailBudget);
     this.dropped += skip;
     const kept = data.subarray(skip);
-    this.appendTo(this.tail, 0, stream, kept, adoptable, true);
+    this.appendTo(this.tail, 0, stream, kept, true);
     this.tailBytes += kept.length;
     this.trimTail();
   }
@@ -247,16 +226,15 @@ export class OutputCapture {
 
   /**
    * Appends to `segments`, merging into the last one when it is open (index ≥ firstOpen) and of the
-   * same stream. With `fullSize` (the tail, which only a lot of output reaches) a copied write
-   * fills the last segment and new ones are MAX_CHUNK_BYTES from the start: merging never grows
+   * same stream; a big write in the head is a segment of its own. With `fullSize` (the tail, which
+   * only a lot of output reaches) a write fills the last segment and new ones are MAX_CHUNK_BYTES from the start: merging never grows
    * them, every dropped segment frees the buffer the next one needs, and a flood of reads of any
    * size cycles through the same few buffers.
    */
-  private appendTo(segments: Segment[], firstOpen: number, stream: OutputStream, data: Buffer, adoptable: boolean, fullSize = false): void {
-    if (data.length >= ADOPT_MIN_BYTES && data.length <= MAX_CHUNK_BYTES && (adoptable || !fullSize)) {
+  private appendTo(segments: Segment[], firstOpen: number, stream: OutputStream, data: Buffer, fullSize = false): void {
+    if (!fullSize && data.length >= BIG_WRITE_BYTES && data.length <= MAX_CHUNK_BYTES) {
       // A big write (a pipe's read) is a chunk of its own: merged into the last one, it would grow that by a copy.
-      if (!adoptable) return void segments.push(Segment.copyOf(this.nextSeq++, stream, data, this.takeSpare(data.length)));
-      if (ownsItsMemory(data)) return void segments.push(Segment.adopt(this.nextSeq++, stream, data));
+      return void segments.push(Segment.copyOf(this.nextSeq++, stream, data, this.takeSpare(data.length)));
     }
     let rest = data;
     while (rest.length > 0) {
@@ -286,9 +264,4 @@ export class OutputCapture {
     const smallest = this.spares.reduce((min, spare, i) => (spare.length < this.spares[min].length ? i : min), 0);
     if (this.spares[smallest].length < buffer.length) this.spares[smallest] = buffer;
   }
-}
-
-/** Whether `data` spans its whole ArrayBuffer: keeping it keeps no bytes of anyone else's. */
-function ownsItsMemory(data: Buffer): boolean {
-  return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
 }

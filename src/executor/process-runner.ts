@@ -115,10 +115,10 @@ class SupervisedRun {
     this.pid = pid;
     // Output read before the pipes were ours comes first; each read of a pipe is copied as far as
     // the capture keeps it: bytes past the cap are never allocated.
-    for (const piece of child.output) this.output.copy(piece.stream, piece.data);
+    for (const piece of child.output) this.output.write(piece.stream, piece.data);
     const pipes = (['stdout', 'stderr'] as const).flatMap((stream) => {
       const pipe = child[stream];
-      return pipe ? [readPipe(pipe, (data) => this.output.copy(stream, data))] : [];
+      return pipe ? [readPipe(pipe, (data) => this.output.write(stream, data))] : [];
     });
     // A pipe handed over by the spawner process may have closed already (a command without
     // output that exited at once); one with output cannot: its bytes wait for our reader.
