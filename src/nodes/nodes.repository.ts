@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Database } from '../database/database.js';
 import type { NodeEntity } from './node.entity.js';
 import type { NodeIdentity } from './node-identity.js';
+import { nodeAlive } from './node-liveness.js';
 
 /** A node's running run, as the node listing shows it. */
 export interface NodeRunRow {
@@ -48,7 +49,7 @@ export class NodesRepository {
     return this.db.rows<NodeRow>(
       `SELECT n.id, n.hostname, n.pid, n.version, n.started_at AS "startedAt", n.heartbeat_at AS "heartbeatAt",
               n.stopped_at AS "stoppedAt",
-              (n.stopped_at IS NULL AND n.heartbeat_at >= now() - make_interval(secs => $1::double precision / 1000)) AS alive,
+              ${nodeAlive('n', '$1')} AS alive,
               COALESCE(runs.list, '[]') AS "runningRuns"
        FROM cw_nodes n
        LEFT JOIN LATERAL (

@@ -3,6 +3,7 @@ import type { QueryRunner } from 'typeorm';
 import { formatDuration } from '../config/durations.js';
 import { Database } from '../database/database.js';
 import { RUN_COLUMNS, type RunRow } from '../runs/runs.repository.js';
+import { nodeAlive } from './node-liveness.js';
 
 /** An abandoned run with the pipeline its retry policy comes from. */
 export type AbandonedRun = RunRow & { pipeline: string };
@@ -34,7 +35,7 @@ export class ReaperRepository {
          END || '; abandoned by node ' || $3
        FROM cw_nodes n, cw_jobs j
        WHERE r.status = 'running' AND n.id = r.node_id AND j.id = r.job_id
-         AND (n.stopped_at IS NOT NULL OR n.heartbeat_at < now() - ${MS('$1')})
+         AND NOT ${nodeAlive('n', '$1')}
        RETURNING ${RUN_COLUMNS}, j.pipeline`,
       [nodeTimeoutMs, formatDuration(nodeTimeoutMs), byNodeId],
       runner,
@@ -48,7 +49,7 @@ export class ReaperRepository {
   async anyRunsOfDeadNodes(nodeTimeoutMs: number): Promise<boolean> {
     const row = await this.db.one<{ found: boolean }>(
       `SELECT EXISTS (SELECT 1 FROM cw_runs r JOIN cw_nodes n ON n.id = r.node_id
-         WHERE r.status = 'running' AND (n.stopped_at IS NOT NULL OR n.heartbeat_at < now() - ${MS('$1')})) AS found`,
+         WHERE r.status = 'running' AND NOT ${nodeAlive('n', '$1')}) AS found`,
       [nodeTimeoutMs],
     );
     return row?.found === true;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { QueryRunner } from 'typeorm';
 import { Database } from '../database/database.js';
+import { nodeAlive } from '../nodes/node-liveness.js';
 import type { RunEntity, RunStatus, RunTrigger } from './run.entity.js';
 
 export type RunRow = Omit<RunEntity, 'job'>;
@@ -258,9 +259,7 @@ export class RunsRepository {
       `WITH unstaged AS (
          DELETE FROM cw_runs r
          WHERE r.status = 'queued' AND r.trigger = 'schedule' AND r.not_before IS NOT NULL AND ${condition}
-           AND NOT EXISTS (
-             SELECT 1 FROM cw_nodes n WHERE n.id <> $1 AND n.stopped_at IS NULL
-               AND n.heartbeat_at >= now() - make_interval(secs => $2::double precision / 1000))
+           AND NOT EXISTS (SELECT 1 FROM cw_nodes n WHERE n.id <> $1 AND ${nodeAlive('n', '$2')})
          RETURNING r.job_id, r.scheduled_for
        ), first_staged AS (
          SELECT job_id, min(scheduled_for) AS instant FROM unstaged GROUP BY job_id
