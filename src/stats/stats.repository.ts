@@ -62,6 +62,12 @@ export class StatsRepository {
     );
   }
 
+  /** Per job over its latest runs, for the jobs `ids` (no total row): one page of them. */
+  async forJobs(ids: string[]): Promise<StatsRow[]> {
+    const rows = await this.db.rows<StatsRow>(statsSql('SELECT unnest($1::text[]) AS id'), [ids]);
+    return rows.filter((row) => row.jobId !== null);
+  }
+
   /** One job's statistics over its latest runs. */
   async forJob(jobId: string): Promise<StatsRow | null> {
     const rows = await this.db.rows<StatsRow>(statsSql('SELECT $1::text AS id'), [jobId]);

@@ -1,15 +1,19 @@
 import { Injectable } from '@nestjs/common';
 import type { Caller } from '../auth/caller.js';
+import { JOB_ID } from '../jobs/jobs.dto.js';
 import { JobsRepository } from '../jobs/jobs.repository.js';
+import { decodeKeyCursor, encodeKeyCursor } from '../runs/page-cursor.js';
 import { StatsRepository } from './stats.repository.js';
 import { statsView, type StatsView } from './stats.view.js';
+
+export type JobStatsView = StatsView & { jobId: string };
 
 /** Run statistics per job and overall, for the jobs the caller may see. */
 @Injectable()
 export class StatsService {
   constructor(private readonly stats: StatsRepository, private readonly jobs: JobsRepository) {}
 
-  async overview(caller: Caller): Promise<{ jobs: Array<StatsView & { jobId: string }>; total: StatsView }> {
+  async overview(caller: Caller): Promise<{ jobs: JobStatsView[]; total: StatsView }> {
     const visibleTo = caller.isAdmin ? null : caller.sub;
     const [rows, jobs] = await Promise.all([this.stats.forVisibleJobs(visibleTo), this.jobs.list({ visibleTo })]);
     const byJob = new Map(rows.filter((row) => row.jobId !== null).map((row) => [row.jobId, row]));
@@ -17,6 +21,21 @@ export class StatsService {
       // Jobs without runs have no row: they get zeros.
       jobs: jobs.map((job) => ({ jobId: job.id, ...statsView(byJob.get(job.id)) })),
       total: statsView(rows.find((row) => row.jobId === null)),
+    };
+  }
+
+  /**
+   * One page of the visible jobs' statistics in id order: up to `limit` jobs after the cursor's, and
+   * the cursor of the next page. Reads only those jobs' runs: the whole overview reads every job's.
+   */
+  async page(caller: Caller, limit: number, cursor: string | null): Promise<{ items: JobStatsView[]; nextCursor: string | null }> {
+    const after = cursor === null ? null : decodeKeyCursor(cursor, JOB_ID);
+    const jobs = await this.jobs.list({ visibleTo: caller.isAdmin ? null : caller.sub }, { after, limit: limit + 1 });
+    const ids = jobs.slice(0, limit).map((job) => job.id);
+    const byJob = new Map((await this.stats.forJobs(ids)).map((row) => [row.jobId, row]));
+    return {
+      items: ids.map((jobId) => ({ jobId, ...statsView(byJob.get(jobId)) })),
+      nextCursor: jobs.length > limit ? encodeKeyCursor(ids[ids.length - 1]) : null,
     };
   }
 

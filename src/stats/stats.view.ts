@@ -53,6 +53,12 @@ export class JobStatsResponse extends StatsResponse {
   @ApiProperty() jobId: string;
 }
 
+/** GET /api/cron/stats with `limit` or `cursor` (OpenAPI). */
+export class StatsPageResponse {
+  @ApiProperty({ type: [JobStatsResponse] }) items: JobStatsResponse[];
+  @ApiProperty({ type: String, nullable: true, description: 'Pass as `cursor` for the next page; null on the last.' }) nextCursor: string | null;
+}
+
 /** GET /api/cron/stats (OpenAPI). */
 export class StatsOverviewResponse {
   @ApiProperty({ type: [JobStatsResponse] }) jobs: JobStatsResponse[];

@@ -71,6 +71,28 @@ describe.each(testDatabaseKinds())('run statistics on %s', (kind) => {
     expect(forAdmin.body.jobs).toHaveLength(3);
   });
 
+  it('pages the statistics in job id order with limit and cursor, each job as in the whole overview, without a total', async () => {
+    const whole = await api(daemon, 'GET', '/api/cron/stats', { token: admin });
+    const first = await api(daemon, 'GET', '/api/cron/stats?limit=2', { token: admin });
+    expect(first.status).toBe(200);
+    expect(first.body.items.map((job: { jobId: string }) => job.jobId)).toEqual(['busy', 'idle']);
+    expect(first.body.total).toBeUndefined();
+    const second = await api(daemon, 'GET', `/api/cron/stats?limit=2&cursor=${first.body.nextCursor}`, { token: admin });
+    expect(second.body).toEqual({ items: [whole.body.jobs.find((job: { jobId: string }) => job.jobId === 'steady')], nextCursor: null });
+    expect([...first.body.items, ...second.body.items]).toEqual(whole.body.jobs);
+
+    // A user's pages hold only the jobs it may see.
+    const forAlice = await api(daemon, 'GET', '/api/cron/stats?limit=1', { token: alice });
+    expect(forAlice.body.items.map((job: { jobId: string }) => job.jobId)).toEqual(['idle']);
+    const rest = await api(daemon, 'GET', `/api/cron/stats?cursor=${forAlice.body.nextCursor}`, { token: alice });
+    expect(rest.body).toMatchObject({ items: [{ jobId: 'steady', runs: 100 }], nextCursor: null });
+
+    const bad = await api(daemon, 'GET', '/api/cron/stats?cursor=not-a-cursor', { token: admin });
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toMatch(/cursor/);
+    expect((await api(daemon, 'GET', '/api/cron/stats?limit=0', { token: admin })).status).toBe(400);
+  });
+
   it('reads only the latest runs of each job with 100,000 runs in the history', async () => {
     // How long it takes is for `npm run bench` to say, not a timed test: this one holds the bound on what is read.
     await db.rows(
