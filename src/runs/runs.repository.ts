@@ -236,7 +236,7 @@ export class RunsRepository {
    * claims staged runs at their instants, so with one alive nothing is undone. Returns how many.
    */
   unstageAhead(nodeId: string, nodeTimeoutMs: number): Promise<number> {
-    return this.unstage(`r.queued_at > now()`, [nodeId, nodeTimeoutMs]);
+    return this.unstage('r.queued_at > now()', [], nodeId, nodeTimeoutMs);
   }
 
   /**
@@ -245,21 +245,29 @@ export class RunsRepository {
    * For a node starting, before its executor claims anything.
    */
   unstageMissed(nodeId: string, nodeTimeoutMs: number, graceMs: number): Promise<number> {
-    return this.unstage(`r.not_before < now() - make_interval(secs => $3::double precision / 1000)`, [nodeId, nodeTimeoutMs, graceMs]);
+    return this.unstage('r.not_before < now() - make_interval(secs => $1::double precision / 1000)', [graceMs], nodeId, nodeTimeoutMs);
   }
 
   /**
    * Deletes the staged runs (queued schedule runs with a `not_before`: fires set none) matching
-   * `condition` unless a node other than $1 heartbeat within $2 ms, and moves each job's anchor back
-   * to just before its first such instant (an interval job's by one interval), its stored next fire
-   * forgotten: the scheduler then meets those instants as missed.
+   * `condition` (its parameters from $1 on) unless a node other than `nodeId` is alive, and moves
+   * each job's anchor back to just before its first such instant (an interval job's by one
+   * interval), its stored next fire forgotten: the scheduler then meets those instants as missed.
+   * On the embedded database no other node can be alive (one daemon holds the data directory's
+   * lock), so none is looked for: a node that crashed a moment ago does not count as alive there.
    */
-  private async unstage(condition: string, params: unknown[]): Promise<number> {
+  private async unstage(condition: string, conditionParams: unknown[], nodeId: string, nodeTimeoutMs: number): Promise<number> {
+    const params = [...conditionParams];
+    let noOtherNode = '';
+    if (this.db.kind !== 'pglite') {
+      params.push(nodeId, nodeTimeoutMs);
+      noOtherNode = `AND NOT EXISTS (SELECT 1 FROM cw_nodes n WHERE n.id <> $${params.length - 1} AND ${nodeAlive('n', `$${params.length}`)})`;
+    }
     const rows = await this.db.rows<{ n: number }>(
       `WITH unstaged AS (
          DELETE FROM cw_runs r
          WHERE r.status = 'queued' AND r.trigger = 'schedule' AND r.not_before IS NOT NULL AND ${condition}
-           AND NOT EXISTS (SELECT 1 FROM cw_nodes n WHERE n.id <> $1 AND ${nodeAlive('n', '$2')})
+           ${noOtherNode}
          RETURNING r.job_id, r.scheduled_for
        ), first_staged AS (
          SELECT job_id, min(scheduled_for) AS instant FROM unstaged GROUP BY job_id
