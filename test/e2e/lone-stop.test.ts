@@ -111,7 +111,8 @@ describe.each(testDatabaseKinds())('a lone node stopped between staging a run an
   });
 });
 
-describe.each(testDatabaseKinds().filter((kind) => kind === 'postgres'))('a node stopped between staging a run and its instant, with another node up, on %s', (kind) => {
+// Two nodes need one shared PostgreSQL: the embedded database serves a single node.
+for (const kind of testDatabaseKinds().filter((kind) => kind === 'postgres')) describe(`a node stopped between staging a run and its instant, with another node up, on ${kind}`, () => {
   let store: TestStore;
   const daemons: TestDaemon[] = [];
 
