@@ -1,4 +1,6 @@
+import { jest } from '@jest/globals';
 import { Database } from '../../src/database/database.js';
+import { RunsRepository } from '../../src/runs/runs.repository.js';
 import { api, createTestStore, FIXTURES, startTestDaemon, token, waitFor, type TestDaemon, type TestStore } from '../support/daemon.js';
 import { testDatabaseKinds } from '../support/databases.js';
 
@@ -36,6 +38,7 @@ describe.each(testDatabaseKinds())('a lone node stopped between staging a run an
     await daemon?.close();
     await store?.dispose();
   });
+  afterEach(() => jest.restoreAllMocks());
 
   const runsOf = async (jobId: string): Promise<Run[]> =>
     (await api(daemon!, 'GET', `/api/cron/jobs/${jobId}/runs?limit=100`, { token: admin })).body.items;
@@ -43,11 +46,11 @@ describe.each(testDatabaseKinds())('a lone node stopped between staging a run an
   /**
    * Creates one job per catch-up policy given, each firing once at the same `instant`, stops the
    * node once their runs are staged, and starts it again past the instant's grace; returns each
-   * job's runs of the instant. `crash`: a row in cw_nodes with a fresh heartbeat (`'dead by the
-   * restart'`, or a heartbeat an hour ahead, `'alive at the restart'`) keeps the stop from taking the
-   * runs back (on PostgreSQL), as a crash would.
+   * job's runs of the instant. `crash`: the node ends without its stop taking the runs back, as
+   * after a crash; with `'another node looks alive'` a row in cw_nodes whose heartbeat is an hour
+   * ahead is there at the restart.
    */
-  async function stopWhileStaged(jobs: Record<string, string>, { crash }: { crash?: 'dead by the restart' | 'alive at the restart' } = {}): Promise<Record<string, Run[]>> {
+  async function stopWhileStaged(jobs: Record<string, string>, { crash }: { crash?: 'alone' | 'another node looks alive' } = {}): Promise<Record<string, Run[]>> {
     daemon = await startTestDaemon(store, yaml);
     const instant = new Date(Math.ceil((Date.now() + 4_000) / 1000) * 1000);
     for (const [jobId, catchup] of Object.entries(jobs)) {
@@ -58,10 +61,11 @@ describe.each(testDatabaseKinds())('a lone node stopped between staging a run an
     for (const jobId of Object.keys(jobs)) {
       await waitFor(async () => (await runsAt(jobId)).some((run) => run.status === 'queued'), 5_000, `the run of ${jobId} to be staged`);
     }
-    if (crash) {
+    if (crash) jest.spyOn(daemon.daemon.app.get(RunsRepository), 'unstageAhead').mockResolvedValue(0);
+    if (crash === 'another node looks alive') {
       await daemon.daemon.app.get(Database).rows(
-        `INSERT INTO cw_nodes (id, hostname, pid, version, heartbeat_at) VALUES ($1, 'elsewhere', 1, 'test', now() + $2 * interval '1 hour')`,
-        [`gone-${instant.getTime()}`, crash === 'alive at the restart' ? 1 : 0],
+        `INSERT INTO cw_nodes (id, hostname, pid, version, heartbeat_at) VALUES ($1, 'elsewhere', 1, 'test', now() + interval '1 hour')`,
+        [`looks-alive-${instant.getTime()}`],
       );
     }
     await daemon.close();
@@ -93,7 +97,7 @@ describe.each(testDatabaseKinds())('a lone node stopped between staging a run an
   });
 
   it('after a crash (no stop to take the runs back), the next start takes them back while no other node is alive', async () => {
-    const runs = await stopWhileStaged({ crashed: 'skip', crashed_once: 'once' }, { crash: 'dead by the restart' });
+    const runs = await stopWhileStaged({ crashed: 'skip', crashed_once: 'once' }, { crash: 'alone' });
     expect(runs.crashed).toHaveLength(1);
     expect(runs.crashed[0]).toMatchObject({ status: 'skipped' });
     expect(runs.crashed[0].error).toMatch(/while no node was firing; catch-up policy skip/);
@@ -104,7 +108,7 @@ describe.each(testDatabaseKinds())('a lone node stopped between staging a run an
   it(kind === 'pglite'
     ? 'on the embedded database, where no other daemon can run, takes them back even while a crashed node still looks alive'
     : 'while another node looks alive, leaves them to run, at once, as that node would have', async () => {
-    const runs = await stopWhileStaged({ looks_alive: 'skip' }, { crash: 'alive at the restart' });
+    const runs = await stopWhileStaged({ looks_alive: 'skip' }, { crash: 'another node looks alive' });
     expect(runs.looks_alive).toHaveLength(1);
     if (kind === 'pglite') expect(runs.looks_alive[0]).toMatchObject({ status: 'skipped' });
     else expect(runs.looks_alive[0]).toMatchObject({ status: 'succeeded', trigger: 'schedule' });
