@@ -186,11 +186,12 @@ export class SchedulerService {
    * was changed or a job that was paused until the next sync.
    */
   private track(row: ScheduleRow): void {
+    const stamp: RowStamp = { createdAt: new Date(row.createdAt).getTime(), version: row.version };
     const known = this.jobs.get(row.id) ?? this.untracked.get(row.id);
-    if (known && olderThan(row, known)) return;
+    if (known && olderThan(stamp, known)) return;
     if (!row.enabled || row.paused) {
       this.untrack(row.id);
-      this.untracked.set(row.id, { createdAt: new Date(row.createdAt).getTime(), version: row.version, at: this.clock.now() });
+      this.untracked.set(row.id, { ...stamp, at: this.clock.now() });
       return;
     }
     this.untracked.delete(row.id);
@@ -208,8 +209,7 @@ export class SchedulerService {
       overlap: row.overlap,
       catchupWindowMs: row.catchupWindowMs,
       jitterMs: row.jitterMs,
-      version: row.version,
-      createdAt: new Date(row.createdAt).getTime(),
+      ...stamp,
       declinedFor: null,
     };
     this.jobs.set(job.id, job);
@@ -497,9 +497,8 @@ function lateFrom(job: ScheduledJob, now: number): number {
   return now - MISFIRE_GRACE_MS - job.jitterMs - 1;
 }
 
-function olderThan(row: ScheduleRow, known: RowStamp): boolean {
-  const createdAt = new Date(row.createdAt).getTime();
-  return createdAt < known.createdAt || (createdAt === known.createdAt && row.version < known.version);
+function olderThan(read: RowStamp, known: RowStamp): boolean {
+  return read.createdAt < known.createdAt || (read.createdAt === known.createdAt && read.version < known.version);
 }
 
 function scheduleKey(row: ScheduleRow): string {
