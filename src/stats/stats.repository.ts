@@ -62,10 +62,9 @@ export class StatsRepository {
     );
   }
 
-  /** Per job over its latest runs, for the jobs `ids` (no total row): one page of them. */
+  /** Per job over its latest runs, plus a total row (jobId null) over them, for the jobs `ids`: one page of them. */
   async forJobs(ids: string[]): Promise<StatsRow[]> {
-    const rows = await this.db.rows<StatsRow>(statsSql('SELECT unnest($1::text[]) AS id'), [ids]);
-    return rows.filter((row) => row.jobId !== null);
+    return this.db.rows<StatsRow>(statsSql('SELECT unnest($1::text[]) AS id'), [ids]);
   }
 
   /** One job's statistics over its latest runs. */

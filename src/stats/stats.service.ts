@@ -3,7 +3,7 @@ import type { Caller } from '../auth/caller.js';
 import { JOB_ID } from '../jobs/jobs.dto.js';
 import { JobsRepository } from '../jobs/jobs.repository.js';
 import { decodeKeyCursor, encodeKeyCursor } from '../runs/page-cursor.js';
-import { StatsRepository } from './stats.repository.js';
+import { StatsRepository, type StatsRow } from './stats.repository.js';
 import { statsView, type StatsView } from './stats.view.js';
 
 export type JobStatsView = StatsView & { jobId: string };
@@ -16,12 +16,7 @@ export class StatsService {
   async overview(caller: Caller): Promise<{ jobs: JobStatsView[]; total: StatsView }> {
     const visibleTo = caller.isAdmin ? null : caller.sub;
     const [rows, jobs] = await Promise.all([this.stats.forVisibleJobs(visibleTo), this.jobs.list({ visibleTo })]);
-    const byJob = new Map(rows.filter((row) => row.jobId !== null).map((row) => [row.jobId, row]));
-    return {
-      // Jobs without runs have no row: they get zeros.
-      jobs: jobs.map((job) => ({ jobId: job.id, ...statsView(byJob.get(job.id)) })),
-      total: statsView(rows.find((row) => row.jobId === null)),
-    };
+    return { jobs: jobStats(jobs.map((job) => job.id), rows), total: statsView(rows.find((row) => row.jobId === null)) };
   }
 
   /**
@@ -32,14 +27,17 @@ export class StatsService {
     const after = cursor === null ? null : decodeKeyCursor(cursor, JOB_ID);
     const jobs = await this.jobs.list({ visibleTo: caller.isAdmin ? null : caller.sub }, { after, limit: limit + 1 });
     const ids = jobs.slice(0, limit).map((job) => job.id);
-    const byJob = new Map((await this.stats.forJobs(ids)).map((row) => [row.jobId, row]));
-    return {
-      items: ids.map((jobId) => ({ jobId, ...statsView(byJob.get(jobId)) })),
-      nextCursor: jobs.length > limit ? encodeKeyCursor(ids[ids.length - 1]) : null,
-    };
+    const nextCursor = jobs.length > limit ? encodeKeyCursor(ids[ids.length - 1]) : null;
+    return { items: jobStats(ids, await this.stats.forJobs(ids)), nextCursor };
   }
 
   async forJob(jobId: string): Promise<StatsView> {
     return statsView(await this.stats.forJob(jobId));
   }
+}
+
+/** Each job's statistics from the aggregate rows (a total row, jobId null, is ignored); a job without runs has no row and gets zeros. */
+function jobStats(ids: string[], rows: StatsRow[]): JobStatsView[] {
+  const byJob = new Map(rows.filter((row) => row.jobId !== null).map((row) => [row.jobId, row]));
+  return ids.map((jobId) => ({ jobId, ...statsView(byJob.get(jobId)) }));
 }
