@@ -227,9 +227,9 @@ export class OutputCapture {
   /**
    * Appends to `segments`, merging into the last one when it is open (index ≥ firstOpen) and of the
    * same stream; a big write in the head is a segment of its own. With `fullSize` (the tail, which
-   * only a lot of output reaches) a write fills the last segment and new ones are MAX_CHUNK_BYTES from the start: merging never grows
-   * them, every dropped segment frees the buffer the next one needs, and a flood of reads of any
-   * size cycles through the same few buffers.
+   * only a lot of output reaches) a write fills the last segment and new ones are MAX_CHUNK_BYTES
+   * from the start: merging never grows them, every dropped segment frees the buffer the next one
+   * needs, and a flood of reads of any size cycles through the same few buffers.
    */
   private appendTo(segments: Segment[], firstOpen: number, stream: OutputStream, data: Buffer, fullSize = false): void {
     if (!fullSize && data.length >= BIG_WRITE_BYTES && data.length <= MAX_CHUNK_BYTES) {
