@@ -1,6 +1,6 @@
 import { Database } from '../../src/database/database.js';
 import { SchedulerService } from '../../src/scheduler/scheduler.service.js';
-import { api, createTestStore, FIXTURES, startTestDaemon, token, waitFor, type TestDaemon, type TestStore } from '../support/daemon.js';
+import { api, createTestStore, dailyAt, FIXTURES, startTestDaemon, token, waitFor, type TestDaemon, type TestStore } from '../support/daemon.js';
 import { testDatabaseKinds } from '../support/databases.js';
 
 // The scheduler stages (or fires) the jobs due in a tick a thousand per statement and keeps each
@@ -11,9 +11,6 @@ const admin = token('ops', ['admin']);
 const DAY = 86_400_000;
 /** More than one fire statement's worth (1,000), so a tick's due jobs span two batches. */
 const JOBS = 1_200;
-
-/** A 6-field cron for one second of the day (UTC): fires at `at` and a day later. */
-const dailyAt = (at: Date) => `${at.getUTCSeconds()} ${at.getUTCMinutes()} ${at.getUTCHours()} * * *`;
 
 const yaml = `
 daemon:

@@ -1,7 +1,7 @@
 import { jest } from '@jest/globals';
 import { Database } from '../../src/database/database.js';
 import { RunsRepository } from '../../src/runs/runs.repository.js';
-import { api, createTestStore, FIXTURES, startTestDaemon, token, waitFor, type TestDaemon, type TestStore } from '../support/daemon.js';
+import { api, createTestStore, dailyAt, FIXTURES, startTestDaemon, token, waitFor, type TestDaemon, type TestStore } from '../support/daemon.js';
 import { testDatabaseKinds } from '../support/databases.js';
 
 // The scheduler records a run up to 2 s before its instant (staging), for every node's executor to
@@ -23,9 +23,6 @@ pipelines:
 const PAST_GRACE_MS = 6_000;
 
 interface Run { id: string; status: string; trigger: string; scheduledFor: string; startedAt: string | null; error: string | null }
-
-/** A 6-field cron for one second of the day (UTC). */
-const dailyAt = (at: Date) => `${at.getUTCSeconds()} ${at.getUTCMinutes()} ${at.getUTCHours()} * * *`;
 
 describe.each(testDatabaseKinds())('a lone node stopped between staging a run and its instant, on %s', (kind) => {
   let store: TestStore;

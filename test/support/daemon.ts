@@ -11,6 +11,9 @@ import { createPgliteDataDir, createTestDatabase, type TestDatabase, type TestDa
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
 export const FIXTURES = resolve('test/fixtures');
 
+/** A 6-field cron expression for one second of the day (UTC): fires at `at` and a day later. */
+export const dailyAt = (at: Date): string => `${at.getUTCSeconds()} ${at.getUTCMinutes()} ${at.getUTCHours()} * * *`;
+
 /** Where a test daemon keeps its data: a fresh database or data directory, reusable across restarts. */
 export interface TestStore {
   kind: TestDatabaseKind;
