@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { buildChildEnv } from './child-env.js';
 import { OutputCapture } from './output-capture.js';
 import { textOf } from '../../test/support/output.js';
+import { builtExecHelper } from '../../test/support/exec-helper.js';
 import { processExists } from '../../test/support/processes.js';
 import { PIPE_READ_BYTES } from './pipe-reader.js';
 import { killProcessGroup, processGroupAlive } from './process-group.js';
@@ -14,8 +15,9 @@ import { DirectSpawner, ForkedSpawner } from './spawner.js';
 
 const fixtures = fileURLToPath(new URL('../../test/fixtures/', import.meta.url));
 const fixture = (name: string): string => join(fixtures, name);
-const forked = new ForkedSpawner();
-afterAll(() => forked.onApplicationShutdown());
+const forked = new ForkedSpawner(undefined, null);
+const forkedExec = new ForkedSpawner(undefined, builtExecHelper());
+afterAll(() => [forked, forkedExec].forEach((spawner) => spawner.onApplicationShutdown()));
 
 function spec(command: string[], overrides: Partial<RunSpec> = {}): RunSpec {
   return { command, shell: false, cwd: fixtures, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, timeoutMs: 20_000, killGraceMs: 2_000, maxOutputBytes: 1024 * 1024, ...overrides };
@@ -43,9 +45,11 @@ afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
-// Every behaviour holds whoever starts the command: the daemon's spawner process or the caller itself.
+// Every behaviour holds whoever starts the command: the daemon's spawner process (through
+// cronwarden-exec, or with Node's spawn() where it was not built) or the caller itself.
 describe.each([
-  ['from the spawner process', forked],
+  ['from the spawner process through cronwarden-exec', forkedExec],
+  ["from the spawner process with Node's spawn()", forked],
   ['in this process', new DirectSpawner()],
 ])('commands started %s', (_where, spawner) => {
   const runner = new ProcessRunner(spawner);
@@ -115,8 +119,39 @@ describe.each([
       expect(result.error).toMatch(/is not a directory \(ENOTDIR\)/);
     });
 
+    it('refuses an argument holding a NUL byte, as spawn() does', async () => {
+      const result = await runner.run(spec([fixture('exit-0.sh'), 'a\0b']));
+      expect(result).toMatchObject({ exitCode: null, pid: null });
+      expect(result.error).toMatch(/must be a string without null bytes/);
+    });
+
     it('refuses an empty command', async () => {
       expect((await runner.run(spec([]))).error).toBe('empty command');
+    });
+  });
+
+  describe('ProcessRunner program lookup', () => {
+    const bin = fixture('bin');
+
+    it("finds a program without a slash along the PATH of the child's environment", async () => {
+      const output = new OutputCapture(1024);
+      const result = await runner.run(spec(['cw-on-path', 'x'], { env: { PATH: `/nonexistent:${bin}:/usr/bin:/bin` } }), { output });
+      expect(result).toMatchObject({ exitCode: 0, error: null });
+      expect(textOf(output)).toBe('found on PATH: x\n');
+    });
+
+    it('runs an executable file without a #! line with /bin/sh, as execvp does', async () => {
+      const output = new OutputCapture(1024);
+      const result = await runner.run(spec([join(bin, 'cw-no-shebang'), 'y']), { output });
+      expect(result).toMatchObject({ exitCode: 5, error: null });
+      expect(textOf(output)).toBe(`no #! line: ${join(bin, 'cw-no-shebang')} y\n`);
+    });
+
+    it('resolves a relative program against the working directory it runs in', async () => {
+      const output = new OutputCapture(1024);
+      const result = await runner.run(spec(['./cw-on-path', 'z'], { cwd: bin }), { output });
+      expect(result).toMatchObject({ exitCode: 0, error: null });
+      expect(textOf(output)).toBe('found on PATH: z\n');
     });
   });
 

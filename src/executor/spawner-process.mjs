@@ -24,13 +24,18 @@
 // `cat` and most of C's stdio do) reaches 2.2 GiB/s here, where a pipe reaches 7; read by Node, 2.2
 // against 4.0. Should no FIFO be at hand, the command gets the socket pair as before.
 //
+// It does not fork itself for each command either (see ExecHelper): cronwarden-exec, a small C
+// program started once, starts them with posix_spawn, the FIFOs opened by the command itself.
+//
 // It ignores SIGINT, SIGTERM and SIGHUP (a Ctrl-C reaches the whole foreground process group, and
-// the daemon still needs exit statuses while it shuts down) and exits when the channel closes.
+// the daemon still needs exit statuses while it shuts down) and exits when the channel closes, or
+// when its cronwarden-exec has gone.
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { closeSync, constants, existsSync, mkdtempSync, openSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
 import { Socket } from 'node:net';
-import { tmpdir } from 'node:os';
+import { constants as osConstants, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { getSystemErrorName } from 'node:util';
 
 if (typeof process.send !== 'function') {
   console.error('spawner-process: must be forked with an IPC channel (it exits when that channel closes)');
@@ -83,28 +88,37 @@ class FifoStock {
 
   /** A new pipe as [read end, write end], or null when none is at hand. */
   take() {
+    const fifo = this.takeReader();
+    if (fifo === null) return null;
+    try {
+      return [fifo.read, openSync(fifo.path, constants.O_WRONLY)];
+    } catch {
+      closeSync(fifo.read);
+      return null;
+    } finally {
+      // Once unlinked, nothing else can open it.
+      removeFifo(fifo.path);
+    }
+  }
+
+  /**
+   * A FIFO opened for reading, not yet for writing, with its path: for a command that opens it
+   * itself (started by cronwarden-exec), which must then remove the path. Null when none is at hand.
+   */
+  takeReader() {
     if (this.dir === null) return null;
     // A burst that used the stock up waits for a batch (a few ms) rather than get socket pairs.
     if (this.names.length === 0 && performance.now() - this.failedAt > 1_000) this.makeNow();
     if (this.names.length < FIFO_BATCH / 2) this.refill();
     const path = this.names.pop();
     if (path === undefined) return null;
-    let read = -1;
     try {
-      // Opening for reading without waiting for a writer, then for writing, makes one pipe; once
-      // unlinked, nothing else can open it. Node opens with O_CLOEXEC: no other command inherits it.
-      read = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-      const write = openSync(path, constants.O_WRONLY);
-      return [read, write];
+      // Opening for reading without waiting for a writer; a writer's open then does not wait either.
+      // Node opens with O_CLOEXEC: no command inherits it.
+      return { read: openSync(path, constants.O_RDONLY | constants.O_NONBLOCK), path };
     } catch {
-      if (read >= 0) closeSync(read);
+      removeFifo(path);
       return null;
-    } finally {
-      try {
-        unlinkSync(path);
-      } catch {
-        // Gone already: nothing to do.
-      }
     }
   }
 
@@ -151,6 +165,14 @@ function removeLeftovers(root) {
   }
 }
 
+function removeFifo(path) {
+  try {
+    unlinkSync(path);
+  } catch {
+    // Gone already: nothing to do.
+  }
+}
+
 function isAlive(pid) {
   try {
     process.kill(pid, 0);
@@ -161,6 +183,76 @@ function isAlive(pid) {
 }
 
 const fifos = new FifoStock();
+
+/**
+ * cronwarden-exec (exec-helper.c), which starts commands with posix_spawn, where spawn() forks this
+ * process and copies its page tables for every command. Given as `--exec-helper <path>`; without
+ * it, or should it fail to start, commands are started here with Node's spawn().
+ */
+class ExecHelper {
+  constructor(path) {
+    /** Commands asked for and not yet exited, by request id: { started, failed, exited }. */
+    this.waiting = new Map();
+    this.nextId = 1;
+    this.replies = '';
+    this.process = spawn(path, [], { stdio: ['pipe', 'pipe', 'inherit'] });
+    this.process.stdin.on('error', () => undefined);
+    this.process.stdout.setEncoding('latin1').on('data', (text) => this.receive(text));
+    this.process.once('exit', (code, signal) => {
+      // Commands it started run on, but how they end can no longer be known here. This process goes
+      // too: the daemon reports those commands lost once they are gone, as when this process dies,
+      // and starts a new spawner process (with a new cronwarden-exec) for the next command.
+      console.error(`spawner-process: cronwarden-exec exited (${signal ? `signal ${signal}` : `code ${code}`}) with ${this.waiting.size} command(s) in hand`);
+      process.exit(1);
+    });
+    this.process.once('error', (error) => {
+      console.error(`spawner-process: cronwarden-exec could not be started (${error.message}); commands are started with Node's spawn()`);
+    });
+  }
+
+  /** Whether it can take a command now. */
+  get usable() {
+    return this.process.pid !== undefined && this.process.exitCode === null && this.process.signalCode === null;
+  }
+
+  /** Asks it to start a command whose stdout and stderr are the FIFOs at `stdoutPath` and `stderrPath`. */
+  start({ program, args, cwd, env }, stdoutPath, stderrPath, callbacks) {
+    const id = this.nextId++;
+    // As spawn() builds them: a variable set to undefined is left out.
+    const variables = Object.entries(env).flatMap(([name, value]) => (value === undefined ? [] : [`${name}=${value}`]));
+    const body = Buffer.from(`${[id, program, cwd, stdoutPath, stderrPath, args.length, ...args, variables.length, ...variables].join('\0')}\0`);
+    const length = Buffer.alloc(4);
+    length.writeUInt32LE(body.length);
+    this.waiting.set(id, callbacks);
+    this.process.stdin.write(Buffer.concat([length, body]));
+  }
+
+  receive(text) {
+    const lines = (this.replies + text).split('\n');
+    this.replies = lines.pop();
+    for (const line of lines) {
+      const [kind, idText, first, second] = line.split(' ');
+      const id = Number(idText);
+      const callbacks = this.waiting.get(id);
+      if (!callbacks) continue;
+      if (kind === 'S') {
+        callbacks.started(Number(first));
+      } else if (kind === 'F') {
+        this.waiting.delete(id);
+        callbacks.failed(Number(first));
+      } else if (kind === 'X') {
+        this.waiting.delete(id);
+        const signal = Number(second);
+        callbacks.exited(signal === 0 ? Number(first) : null, signal === 0 ? null : (SIGNAL_NAMES.get(signal) ?? `SIG${signal}`));
+      }
+    }
+  }
+}
+
+const SIGNAL_NAMES = new Map(Object.entries(osConstants.signals).map(([name, number]) => [number, name]));
+
+const helperArg = process.argv.indexOf('--exec-helper');
+const execHelper = helperArg > 0 && process.argv[helperArg + 1] ? new ExecHelper(process.argv[helperArg + 1]) : null;
 
 /** Pipes for a command's stdout and stderr: from FIFOs, or null for Node's socket pairs. */
 function takePipes() {
@@ -173,6 +265,17 @@ function takePipes() {
   return null;
 }
 
+/** FIFOs for a command started by cronwarden-exec, open for reading, or null when none are at hand. */
+function takeReaders() {
+  const stdout = fifos.takeReader();
+  if (stdout === null) return null;
+  const stderr = fifos.takeReader();
+  if (stderr !== null) return [stdout, stderr];
+  closeSync(stdout.read);
+  removeFifo(stdout.path);
+  return null;
+}
+
 /** A Socket reading a FIFO's read end: a Pipe handle, as spawn()'s own, so it can be handed over the same way. */
 function fifoReader(fd) {
   const socket = new Socket({ fd, readable: true, writable: false });
@@ -181,7 +284,37 @@ function fifoReader(fd) {
   return socket;
 }
 
-function start({ id, program, args, cwd, env }) {
+function start(request) {
+  // Strings with NUL bytes cannot be passed on: spawn() refuses them with its own error.
+  const passable = ![request.program, request.cwd, ...request.args, ...Object.entries(request.env).flat()].some((text) => typeof text === 'string' && text.includes('\0'));
+  const readers = execHelper?.usable && passable ? takeReaders() : null;
+  if (readers) startThroughHelper(request, readers);
+  else startHere(request);
+}
+
+/** Starts the command through cronwarden-exec: the child opens the FIFOs, read here once it has started. */
+function startThroughHelper(request, readers) {
+  const { id, program } = request;
+  const done = () => readers.forEach(({ path }) => removeFifo(path));
+  let exited;
+  execHelper.start(request, readers[0].path, readers[1].path, {
+    // posix_spawn has returned: the child has both FIFOs open for writing, so reading cannot meet an end before its output.
+    started(pid) {
+      done();
+      exited = follow(id, pid, readers.map(({ read }) => fifoReader(read)));
+    },
+    failed(errno) {
+      done();
+      readers.forEach(({ read }) => closeSync(read));
+      const code = getSystemErrorName(-errno);
+      fail(id, Object.assign(new Error(`spawn ${program} ${code}`), { code }));
+    },
+    exited: (code, signal) => exited(code, signal),
+  });
+}
+
+/** Starts the command with Node's spawn(), which forks this process. */
+function startHere({ id, program, args, cwd, env }) {
   let child;
   const fifoPipes = takePipes();
   const stdio = fifoPipes ? ['ignore', fifoPipes[0][1], fifoPipes[1][1]] : ['ignore', 'pipe', 'pipe'];
@@ -201,8 +334,15 @@ function start({ id, program, args, cwd, env }) {
   }
   // Later errors (none are expected: we never kill from here) must not end this process.
   child.on('error', () => undefined);
-  const pid = child.pid;
   const pipes = fifoPipes ? fifoPipes.map(([read]) => fifoReader(read)) : [child.stdout, child.stderr];
+  child.once('exit', follow(id, child.pid, pipes));
+}
+
+/**
+ * Reads a started command's pipes: reports it in one message if it ends quickly, else hands its pipes
+ * over. Returns what to call with its exit code and signal when it exits.
+ */
+function follow(id, pid, pipes) {
   /** Output read here, in the order read: [stream index, base64]. */
   let output = [];
   let bytes = 0;
@@ -224,11 +364,11 @@ function start({ id, program, args, cwd, env }) {
     pipe.on('data', onData[i]);
     pipe.once('end', onEnd);
   });
-  child.once('exit', (code, signal) => {
+  return (code, signal) => {
     exit = { code, signal };
     if (reported) reply({ type: 'exit', id, code, signal });
     else quickEnd();
-  });
+  };
 
   function quickEnd() {
     if (reported || exit === null || open > 0) return;

@@ -6,17 +6,16 @@ import { OutputCapture } from './output-capture.js';
 import { PIPE_CLOSE_WAIT_MS, ProcessRunner, type RunSpec } from './process-runner.js';
 import { textOf } from '../../test/support/output.js';
 import { processExists } from '../../test/support/processes.js';
+import { builtExecHelper } from '../../test/support/exec-helper.js';
 import { ForkedSpawner } from './spawner.js';
 
 // What ProcessRunner does with either spawner is in process-runner.spec.ts; here, what is the
 // spawner process's own: who the parent is, and what happens when the helper is signalled or dies.
 const fixtures = fileURLToPath(new URL('../../test/fixtures/', import.meta.url));
-// One helper process, so that the tests below know which one started a command.
-const spawner = new ForkedSpawner(1);
-const runner = new ProcessRunner(spawner);
-afterAll(() => spawner.onApplicationShutdown());
 
 const shell = (script: string): RunSpec => ({ command: [script], shell: true, cwd: fixtures, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, timeoutMs: 20_000, killGraceMs: 2_000, maxOutputBytes: 1024 * 1024 });
+
+const commandOf = (pid: number): string => readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
 
 function parentOf(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -42,24 +41,43 @@ async function onQuickPath(attempt: () => Promise<boolean>): Promise<void> {
   throw new Error('no command of five ended within the spawner quick window');
 }
 
-describe('ForkedSpawner', () => {
+describe.each([
+  ['through cronwarden-exec', builtExecHelper()],
+  ["with Node's spawn()", null],
+])('ForkedSpawner starting commands %s', (_how, execHelper) => {
+  // One helper process, so that the tests below know which one started a command.
+  const spawner = new ForkedSpawner(1, execHelper);
+  const runner = new ProcessRunner(spawner);
+  afterAll(() => spawner.onApplicationShutdown());
+
+  /** The helper process that started the command `pid` (through cronwarden-exec, its parent's parent). */
+  function starterOf(pid: number): number {
+    const parent = parentOf(pid);
+    if (execHelper === null) return parent;
+    expect(commandOf(parent)).toBe('cronwarden-exec');
+    return parentOf(parent);
+  }
+
   it('starts commands from its helper process, not by forking the caller', async () => {
     let parent: number | null = null;
-    const result = await runner.run(shell('sleep 0.2'), { onSpawn: (pid) => (parent = parentOf(pid)) });
+    let starter: number | null = null;
+    const result = await runner.run(shell('sleep 0.2'), { onSpawn: (pid) => ((parent = parentOf(pid)), (starter = starterOf(pid))) });
 
     expect(result).toMatchObject({ exitCode: 0, error: null });
     expect(spawner.helperPid).not.toBeNull();
-    expect(parent).toBe(spawner.helperPid);
+    expect(starter).toBe(spawner.helperPid);
     expect(parent).not.toBe(process.pid);
+    // Through cronwarden-exec the command is not a fork of the helper process (a Node process) but a child of the small one.
+    expect(commandOf(parent!)).toBe(execHelper === null ? 'cronwarden-spaw' : 'cronwarden-exec');
   });
 
   it('shares a burst of commands between its helper processes', async () => {
-    const two = new ForkedSpawner(2);
+    const two = new ForkedSpawner(2, execHelper);
     two.onModuleInit();
     try {
       const parents = await Promise.all(Array.from({ length: 8 }, async () => {
         let parent: number | null = null;
-        const result = await new ProcessRunner(two).run(shell('sleep 0.2'), { onSpawn: (pid) => (parent = parentOf(pid)) });
+        const result = await new ProcessRunner(two).run(shell('sleep 0.2'), { onSpawn: (pid) => (parent = starterOf(pid)) });
         expect(result).toMatchObject({ exitCode: 0, error: null });
         return parent;
       }));
@@ -121,7 +139,7 @@ describe('ForkedSpawner', () => {
   });
 
   it('gives no more commands to a helper whose channel failed, though its exit is not seen yet', async () => {
-    const own = new ForkedSpawner(1);
+    const own = new ForkedSpawner(1, execHelper);
     own.onModuleInit();
     const dead = own.helperPid!;
     process.kill(dead, 'SIGKILL');
@@ -224,7 +242,7 @@ describe('ForkedSpawner', () => {
     // A helper killed with SIGKILL leaves its directory; pid 2^22 + 1 is above Linux's pid_max, so never alive.
     const leftover = join(root, `cronwarden-fifos-${2 ** 22 + 1}-test`);
     mkdirSync(leftover, { recursive: true });
-    const own = new ForkedSpawner(1);
+    const own = new ForkedSpawner(1, execHelper);
     own.onModuleInit();
     const helper = own.helperPid!;
     await new ProcessRunner(own).run(shell('true'));
@@ -238,12 +256,72 @@ describe('ForkedSpawner', () => {
   });
 
   it('ends its helper at shutdown', async () => {
-    const own = new ForkedSpawner(1);
+    const own = new ForkedSpawner(1, execHelper);
     own.onModuleInit();
     const helper = own.helperPid!;
     expect(processExists(helper)).toBe(true);
+    let parent = 0;
+    await new ProcessRunner(own).run(shell('sleep 0.1'), { onSpawn: (pid) => (parent = parentOf(pid)) });
 
     own.onApplicationShutdown();
     await waitUntilGone(helper);
+    // cronwarden-exec goes with it.
+    await waitUntilGone(parent);
+  });
+});
+
+describe('ForkedSpawner through cronwarden-exec', () => {
+  const spawner = new ForkedSpawner(1, builtExecHelper());
+  const runner = new ProcessRunner(spawner);
+  afterAll(() => spawner.onApplicationShutdown());
+
+  it('lets a running command finish with its output when cronwarden-exec dies, says its exit status is lost, and starts a new helper', async () => {
+    const first = spawner.helperPid!;
+    const output = new OutputCapture(1024);
+    const result = await runner.run(shell('echo before; sleep 0.3; echo after; exit 5'), { output, onSpawn: (pid) => process.kill(parentOf(pid), 'SIGKILL') });
+
+    expect(result.exitCode).toBeNull();
+    expect(result.error).toBe('the spawner process exited (code 1) while the command ran: its exit status is unknown');
+    expect(textOf(output)).toBe('before\nafter\n');
+    const next = await runner.run(shell('exit 3'));
+    expect(next).toMatchObject({ exitCode: 3, error: null });
+    expect(spawner.helperPid).not.toBe(first);
+  });
+
+  it('starts a new spawner process, with a new cronwarden-exec, when its cronwarden-exec died while idle', async () => {
+    await runner.run(shell('exit 0'));
+    const first = spawner.helperPid!;
+    const exec = readFileSync(`/proc/${first}/task/${first}/children`, 'utf8').trim().split(' ').map(Number).find((pid) => commandOf(pid) === 'cronwarden-exec');
+    process.kill(exec!, 'SIGKILL');
+    await waitUntilGone(first);
+
+    let parent = 0;
+    const result = await runner.run(shell('sleep 0.1; exit 2'), { onSpawn: (pid) => (parent = parentOf(pid)) });
+    expect(result).toMatchObject({ exitCode: 2, error: null });
+    expect(commandOf(parent)).toBe('cronwarden-exec');
+    expect(parent).not.toBe(exec);
+    expect(spawner.helperPid).not.toBe(first);
+  });
+
+  it("starts commands with Node's spawn() when cronwarden-exec cannot be started", async () => {
+    const own = new ForkedSpawner(1, join(fixtures, 'no-such-exec-helper'));
+    own.onModuleInit();
+    try {
+      let parent = 0;
+      const result = await new ProcessRunner(own).run(shell('sleep 0.1; exit 6'), { onSpawn: (pid) => (parent = parentOf(pid)) });
+      expect(result).toMatchObject({ exitCode: 6, error: null });
+      expect(parent).toBe(own.helperPid);
+    } finally {
+      own.onApplicationShutdown();
+    }
+  });
+
+  it('takes requests larger than one read of its input, and environments of many variables', async () => {
+    const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
+    for (let i = 0; i < 2_000; i++) env[`CW_VARIABLE_${i}`] = `value ${i} ${'x'.repeat(200)}`;
+    const output = new OutputCapture(1024);
+    const result = await runner.run({ ...shell('echo "$CW_VARIABLE_1999" | cut -c1-10'), env }, { output });
+    expect(result).toMatchObject({ exitCode: 0, error: null });
+    expect(textOf(output)).toBe('value 1999\n');
   });
 });

@@ -1,4 +1,5 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -79,6 +80,13 @@ const SPAWNER_SCRIPT = fileURLToPath(new URL('./spawner-process.mjs', import.met
 export const SPAWNER_PROCESSES = 2;
 /** Injection token for another number of helper processes (tests use one). */
 export const SPAWNER_PROCESS_COUNT = Symbol('SPAWNER_PROCESS_COUNT');
+/**
+ * cronwarden-exec, which `npm run build` compiles from exec-helper.c into dist/executor when there is
+ * a C compiler: the helper processes start commands through it, with posix_spawn.
+ */
+export const EXEC_HELPER = fileURLToPath(new URL('./cronwarden-exec', import.meta.url));
+/** Injection token for another cronwarden-exec, or null for Node's spawn() (tests use both). */
+export const EXEC_HELPER_PATH = Symbol('EXEC_HELPER_PATH');
 /** How often a child orphaned by the spawner's death is looked for until it is gone. */
 const ORPHAN_POLL_MS = 200;
 
@@ -125,9 +133,16 @@ export class ForkedSpawner extends Spawner implements OnModuleInit, OnApplicatio
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
 
-  constructor(@Optional() @Inject(SPAWNER_PROCESS_COUNT) processes: number = SPAWNER_PROCESSES) {
+  /** The cronwarden-exec the helper processes start commands through, or null: they use spawn(). */
+  readonly execHelper: string | null;
+
+  constructor(
+    @Optional() @Inject(SPAWNER_PROCESS_COUNT) processes: number = SPAWNER_PROCESSES,
+    @Optional() @Inject(EXEC_HELPER_PATH) execHelper: string | null | undefined = undefined,
+  ) {
     super();
     this.helpers = Array.from({ length: Math.max(1, processes) }, () => null);
+    this.execHelper = execHelper === undefined ? (existsSync(EXEC_HELPER) ? EXEC_HELPER : null) : execHelper;
   }
 
   /** The first helper's pid while it runs (for operators and tests). */
@@ -160,6 +175,9 @@ export class ForkedSpawner extends Spawner implements OnModuleInit, OnApplicatio
 
   /** At start, so that the first runs do not wait for the helpers to boot. */
   onModuleInit(): void {
+    if (this.execHelper) this.logger.log(`run commands are started by ${this.execHelper} (posix_spawn)`);
+    else if (existsSync(EXEC_HELPER)) this.logger.log("run commands are started with Node's spawn()");
+    else this.logger.warn(`${EXEC_HELPER} was not built (no C compiler when \`npm run build\` ran): run commands are started with Node's spawn(), which takes about three times the CPU per command`);
     this.helpers.forEach((helper, slot) => helper ?? this.startHelper(slot));
   }
 
@@ -181,7 +199,8 @@ export class ForkedSpawner extends Spawner implements OnModuleInit, OnApplicatio
 
   private startHelper(slot: number): ChildProcess {
     const execArgv = process.execArgv.filter((arg) => !/^--(inspect|debug)/.test(arg));
-    const helper = fork(SPAWNER_SCRIPT, [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const args = this.execHelper ? ['--exec-helper', this.execHelper] : [];
+    const helper = fork(SPAWNER_SCRIPT, args, { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     helper.on('message', (message: SpawnerMessage, handle?: Socket) => this.receive(message, handle));
     helper.on('error', (error) => this.logger.error(`the spawner process: ${error.message}`));
     helper.once('exit', (code, signal) => this.helperExited(helper, code, signal));
