@@ -6,10 +6,16 @@
 # docker-compose.yml runs two nodes on PostgreSQL; docs/operations.md has the details.
 
 FROM node:20-bookworm-slim AS build
+# A C compiler for cronwarden-exec, which starts the run commands (docs/architecture.md); the runtime
+# image needs none (bookworm's glibc in both).
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends gcc libc6-dev \
+  && rm -rf /var/lib/apt/lists/*
 WORKDIR /build
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts ./scripts
 COPY src ./src
 # The build needs TypeScript; the runtime gets the pruned production tree.
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund

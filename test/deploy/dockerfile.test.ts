@@ -36,6 +36,22 @@ describe('Dockerfile', () => {
     }
   });
 
+  test("the stage that runs `npm run build` has what it needs: the script that compiles cronwarden-exec, and a C compiler", () => {
+    const build = instructions.find((instruction) => instruction.keyword === 'RUN' && /\bnpm run build\b/.test(instruction.args));
+    expect(build).toBeDefined();
+    const before = instructions.slice(0, instructions.indexOf(build!)).filter((instruction) => instruction.stage === build!.stage);
+    const copied = before
+      .filter((instruction) => instruction.keyword === 'COPY' && !instruction.args.includes('--from='))
+      .flatMap((copy) => copy.args.split(' ').filter((word) => !word.startsWith('--')).slice(0, -1))
+      .map((source) => source.replace(/^\.\//, '').replace(/\/$/, ''));
+    const buildScript = (JSON.parse(readRepoFile('package.json')) as { scripts: Record<string, string> }).scripts.build;
+    for (const file of buildScript.match(/scripts\/[\w.-]+/g) ?? []) {
+      expect({ file, copied: copied.some((source) => file === source || file.startsWith(`${source}/`)) }).toEqual({ file, copied: true });
+    }
+    expect(buildScript).toMatch(/scripts\/build-exec-helper\.sh/);
+    expect(before.some((instruction) => instruction.keyword === 'RUN' && /apt-get install .*\bgcc\b/.test(instruction.args))).toBe(true);
+  });
+
   test('copies between stages name an earlier stage', () => {
     for (const [index, instruction] of instructions.entries()) {
       const from = /--from=(\S+)/.exec(instruction.args)?.[1];
