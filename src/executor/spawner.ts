@@ -75,7 +75,8 @@ const SPAWNER_SCRIPT = fileURLToPath(new URL('./spawner-process.mjs', import.met
 /**
  * Helper processes started. spawn() blocks its caller until the child has exec'd (~1.4 ms here),
  * so one process starts ~650 commands a second however idle the CPU; a second one overlaps those
- * waits (1,000/s). Each costs ~40 MiB.
+ * waits (1,000/s). Through cronwarden-exec one did as well, within the noise; a second still keeps
+ * a burst off one event loop. Each costs ~40 MiB.
  */
 export const SPAWNER_PROCESSES = 2;
 /** Injection token for another number of helper processes (tests use one). */
@@ -116,10 +117,11 @@ interface Pending {
  * Starts commands from a small helper process (spawner-process.mjs), forked once and again if it
  * dies. Node's spawn() forks the caller, which costs in proportion to the caller's memory and
  * blocks its event loop: from the daemon it took 9.5–13.5 ms against 6.1 ms from a bare Node
- * process on the benchmark machine, and was half the daemon's CPU under load. The helper reports a
- * command that ended at once in one message with its output; of any other it hands back the pid
- * and both pipes (with what it read of them), then the exit status. The daemon signals process
- * groups itself, as before.
+ * process on the benchmark machine, and was half the daemon's CPU under load. The helper has its
+ * cronwarden-exec start the command with posix_spawn (where it was built; else it uses spawn()),
+ * reports a command that ended at once in one message with its output, and of any other hands back
+ * the pid and both pipes (with what it read of them), then the exit status. The daemon signals
+ * process groups itself, as before.
  *
  * If the helper dies, commands it was starting fail with a clear error, and commands already
  * running keep running (their pipes are ours) but their exit status is lost: each ends, once its
