@@ -14,7 +14,9 @@
  * The paths are FIFOs the spawner opened for reading: the child opens them for writing as its
  * stdout and stderr (stdin is /dev/null). The child gets its own session and process group (as
  * Node's `detached`), every signal at its default and none blocked, and the program is looked up in
- * the PATH of its own environment (as execvp, and Node's spawn, do).
+ * the PATH of its own environment (as execvp, and Node's spawn, do). One difference from spawn():
+ * glibc's posix_spawn leaves its own two signals (32 and 33, which no program may use: glibc and
+ * musl reserve them, and install their handlers for them at every program's start) ignored.
  *
  * Replies on stdout, a line each:
  *   S <id> <pid>              started: the child has its pipes open and has exec'd

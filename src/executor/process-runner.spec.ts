@@ -88,6 +88,17 @@ describe.each([
       expect(textOf(output)).toBe('left+right\n');
     });
 
+    it('gives the child every signal at its default and none blocked, though the spawner ignores some', async () => {
+      const output = new OutputCapture(1024);
+      const result = await runner.run(spec(['grep', '-E', '^Sig(Blk|Ign):', '/proc/self/status']), { output });
+      expect(result).toMatchObject({ exitCode: 0, error: null });
+      const masks = new Map(textOf(output).trim().split('\n').map((line) => [line.slice(0, 6), BigInt(`0x${line.slice(8)}`)]));
+      // Signals 32 and 33 are glibc's own (and musl's): its posix_spawn leaves them ignored in the
+      // child, and every program's C library installs its handlers for them at start.
+      const libcSignals = (1n << 31n) | (1n << 32n);
+      expect({ blocked: masks.get('SigBlk'), ignored: masks.get('SigIgn')! & ~libcSignals }).toEqual({ blocked: 0n, ignored: 0n });
+    });
+
     it('gives the child a closed stdin, so reading it ends at once', async () => {
       const output = new OutputCapture(1024);
       const result = await runner.run(spec([fixture('read-stdin.sh')], { timeoutMs: 5_000 }), { output });
