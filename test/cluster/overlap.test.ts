@@ -4,13 +4,15 @@ import { testDatabaseKinds } from '../support/databases.js';
 const admin = token('ops', ['admin']);
 const POLICIES = ['skip', 'queue', 'allow', 'replace'] as const;
 
-// Every job fires each second and runs 1.5 s: each run outlasts the interval.
+// Every job fires each second and runs 2.5 s: each run outlasts the interval, and a run being
+// replaced has 1.5 s for the replacing to reach it (with 0.5 s, a loaded machine once let a run
+// finish before its SIGTERM came).
 const yaml = `
 daemon:
   maxConcurrentRuns: 12
 pipelines:
   slow:
-    command: ["${FIXTURES}/sleep.sh", "1.5"]
+    command: ["${FIXTURES}/sleep.sh", "2.5"]
 jobs:
 ${POLICIES.map((policy) => `  ${policy}: { pipeline: slow, cron: "* * * * * *", overlap: ${policy} }`).join('\n')}
 `;
