@@ -113,25 +113,28 @@ function processes() {
 }
 
 /** Busy ticks of the whole machine: all but idle and iowait. */
-function machineTicks() {
+export function machineTicks() {
   const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
   return { busy: cpu.reduce((sum, value) => sum + value, 0) - cpu[3] - cpu[4] };
 }
 
 /**
  * Starts counting the machine's CPU by process role around a daemon: the daemon, its spawner
- * processes with their children (the runs' commands), the database (PostgreSQL's processes or the
+ * processes with their children (the runs' commands, and the cronwarden-exec each spawner starts
+ * them through, with its children: the commands), the database (PostgreSQL's processes or the
  * PGlite sidecar), this process (the bench's client) and the rest. `perRun(count)` splits what was
  * used since over `count` runs: milliseconds per run by role, the machine's busy milliseconds per
  * run, and the kernel's share of each role.
  */
 export function cpuByRole(daemon) {
   const sidecar = daemon.sidecarPid();
-  const roleOf = (pid, info) => {
+  const roleOf = (pid, info, all) => {
     if (pid === daemon.pid) return 'daemon';
     if (pid === process.pid) return 'bench (client)';
     if (pid === sidecar || info.comm.startsWith('postgres')) return 'database';
     if (info.ppid === daemon.pid) return 'spawners and children';
+    // A spawner's cronwarden-exec: the commands are its children, reaped by it.
+    if (info.ppid !== sidecar && all.get(info.ppid)?.ppid === daemon.pid) return 'spawners and children';
     // Anything else on the machine; a process started meanwhile counts whole.
     return 'rest';
   };
@@ -144,7 +147,7 @@ export function cpuByRole(daemon) {
       const roles = {};
       const system = {};
       for (const [pid, info] of after) {
-        const role = roleOf(pid, info);
+        const role = roleOf(pid, info, after);
         const was = before.get(pid);
         // Reaped children count for the spawners (the runs' commands); elsewhere they are not this
         // phase's (pid 1 reaping an orphan of an earlier run would add all of its life).

@@ -8,23 +8,15 @@
  *   node bench/probes/spawner-start.mjs [--commands 1000] [--concurrency 8] [--rounds 3]
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ProcessRunner } from '../../dist/executor/process-runner.js';
 import { EXEC_HELPER, ForkedSpawner } from '../../dist/executor/spawner.js';
-import { ticksPerSecond } from '../lib/proc.mjs';
+import { machineTicks, ticksPerSecond } from '../lib/proc.mjs';
 import { round } from '../lib/stats.mjs';
 
 const { values } = parseArgs({ options: { commands: { type: 'string', default: '1000' }, concurrency: { type: 'string', default: '8' }, rounds: { type: 'string', default: '3' } } });
 const commands = Number(values.commands);
 const concurrency = Number(values.concurrency);
-
-/** Busy and total clock ticks of the whole machine so far. */
-function machineTicks() {
-  const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).map(Number);
-  const idle = fields[3] + fields[4];
-  return { busy: fields.reduce((sum, value) => sum + value, 0) - idle };
-}
 
 async function inFlight(startOne) {
   let next = 0;
