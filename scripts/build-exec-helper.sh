@@ -1,7 +1,7 @@
 #!/bin/sh
 # Compiles cronwarden-exec (src/executor/exec-helper.c), which starts run commands with posix_spawn,
 # into dist/executor. Without a C compiler the daemon starts them with Node's spawn() instead, at
-# two to three times the CPU per command (docs/performance.md), and says so in its log at start.
+# 1.3–2.3 times the CPU per command (docs/performance.md), and says so in its log at start.
 # CC picks the compiler (default cc).
 set -eu
 cd "$(dirname "$0")/.."

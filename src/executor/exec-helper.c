@@ -4,9 +4,10 @@
  *
  * Node's spawn() forks the calling process: the kernel copies the caller's page tables, the child
  * tears them down again at exec, and the caller takes a copy-on-write fault for each page it touches
- * meanwhile. From a Node process (~40 MiB) that made up two thirds of the machine's CPU per started
- * `/bin/true` (docs/performance.md, item 48). glibc's posix_spawn is clone(CLONE_VM | CLONE_VFORK):
- * nothing is copied, and this process is a few hundred KiB besides.
+ * meanwhile. Starting `/bin/true` from a bare Node process (~40 MiB) took about 1.95 ms of the
+ * machine's CPU, from a small C program with posix_spawn 0.65 ms (docs/performance.md, item 48).
+ * glibc's posix_spawn is clone(CLONE_VM | CLONE_VFORK): nothing is copied, and this process is a
+ * few hundred KiB besides.
  *
  * Requests on stdin, each a 4-byte little-endian length and then that many bytes of NUL-terminated
  * strings:

@@ -179,7 +179,7 @@ export class ForkedSpawner extends Spawner implements OnModuleInit, OnApplicatio
   onModuleInit(): void {
     if (this.execHelper) this.logger.log(`run commands are started by ${this.execHelper} (posix_spawn)`);
     else if (existsSync(EXEC_HELPER)) this.logger.log("run commands are started with Node's spawn()");
-    else this.logger.warn(`${EXEC_HELPER} was not built (no C compiler when \`npm run build\` ran): run commands are started with Node's spawn(), which takes two to three times the CPU per command`);
+    else this.logger.warn(`${EXEC_HELPER} was not built (no C compiler when \`npm run build\` ran): run commands are started with Node's spawn(), which takes 1.3–2.3 times the CPU per command`);
     this.helpers.forEach((helper, slot) => helper ?? this.startHelper(slot));
   }
 
