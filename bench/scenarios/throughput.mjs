@@ -70,7 +70,7 @@ export async function throughput(ctx) {
     // spawner process's, which starts the runs since it exists) against a bare Node's. Since item 48
     // the spawner process has cronwarden-exec start them (posix_spawn): no spawn() call per run.
     const calls = measured.daemonSpawnCalls;
-    const perRun = calls !== undefined && calls !== null && calls.calls >= ctx.sizes.runs;
+    const perRun = (calls?.calls ?? 0) >= ctx.sizes.runs;
     const spawnMs = perRun ? calls.p50Ms : null;
     const where = calls?.process === 'spawner-process.mjs' ? 'the spawner process' : 'the daemon';
     rows.push(row('throughput', kind, `spawn() call p50, in ${where}`, round(spawnMs, 2), 'ms', {

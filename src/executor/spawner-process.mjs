@@ -254,27 +254,21 @@ const SIGNAL_NAMES = new Map(Object.entries(osConstants.signals).map(([name, num
 const helperArg = process.argv.indexOf('--exec-helper');
 const execHelper = helperArg > 0 && process.argv[helperArg + 1] ? new ExecHelper(process.argv[helperArg + 1]) : null;
 
-/** Pipes for a command's stdout and stderr: from FIFOs, or null for Node's socket pairs. */
-function takePipes() {
-  const stdout = fifos.take();
+/** Two of what `take` gives, for a command's stdout and stderr, or null: a first without a second goes back through `giveBack`. */
+function takeTwo(take, giveBack) {
+  const stdout = take();
   if (stdout === null) return null;
-  const stderr = fifos.take();
+  const stderr = take();
   if (stderr !== null) return [stdout, stderr];
-  closeSync(stdout[0]);
-  closeSync(stdout[1]);
+  giveBack(stdout);
   return null;
 }
 
+/** Pipes for a command's stdout and stderr: from FIFOs, or null for Node's socket pairs. */
+const takePipes = () => takeTwo(() => fifos.take(), (fds) => fds.forEach((fd) => closeSync(fd)));
+
 /** FIFOs for a command started by cronwarden-exec, open for reading, or null when none are at hand. */
-function takeReaders() {
-  const stdout = fifos.takeReader();
-  if (stdout === null) return null;
-  const stderr = fifos.takeReader();
-  if (stderr !== null) return [stdout, stderr];
-  closeSync(stdout.read);
-  removeFifo(stdout.path);
-  return null;
-}
+const takeReaders = () => takeTwo(() => fifos.takeReader(), ({ read, path }) => (closeSync(read), removeFifo(path)));
 
 /** A Socket reading a FIFO's read end: a Pipe handle, as spawn()'s own, so it can be handed over the same way. */
 function fifoReader(fd) {
@@ -284,10 +278,13 @@ function fifoReader(fd) {
   return socket;
 }
 
+/** Whether cronwarden-exec can take the request: strings with NUL bytes cannot be passed on (spawn() refuses them with its own error). */
+function passable({ program, cwd, args, env }) {
+  return ![program, cwd, ...args, ...Object.entries(env).flat()].some((text) => typeof text === 'string' && text.includes('\0'));
+}
+
 function start(request) {
-  // Strings with NUL bytes cannot be passed on: spawn() refuses them with its own error.
-  const passable = ![request.program, request.cwd, ...request.args, ...Object.entries(request.env).flat()].some((text) => typeof text === 'string' && text.includes('\0'));
-  const readers = execHelper?.usable && passable ? takeReaders() : null;
+  const readers = execHelper?.usable && passable(request) ? takeReaders() : null;
   if (readers) startThroughHelper(request, readers);
   else startHere(request);
 }
