@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --no-memory-reducer
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { CliError, EXIT } from './cli/cli-error.js';

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { CONFIG_EXIT_CODE, ConfigError, loadConfig, resolveConfigPath } from './config/config.loader.js';
 import { createLogger } from './common/logger.js';
+import { missingNodeFlags } from './common/node-flags.js';
 import { withLocalSecret } from './config/local-secret.js';
 import { startDaemon } from './daemon.js';
 
@@ -19,6 +20,8 @@ async function main(): Promise<void> {
     process.exit(CONFIG_EXIT_CODE);
   }
   const logger = createLogger(config.env.logLevel);
+  const missing = missingNodeFlags();
+  if (missing.length) logger.warn(`node was started without ${missing.join(' ')}: expect pauses of 35–50 ms in the first minute and after bursts of runs, which delay the instants they meet; start it as npm start and the systemd unit do: node ${missing.join(' ')} dist/main.js`, 'Daemon');
   if (secretFile) logger.warn(`JWT_SECRET is not set: tokens are checked against the generated secret in ${secretFile} (single node only); mint one with: npm run token`, 'Config');
   const daemon = await startDaemon({ config, env: process.env, logger, onFatal: () => process.exit(1) });
   let stopping = false;

@@ -13,9 +13,11 @@ import { childPids, childWith } from './proc.mjs';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MAIN = join(ROOT, 'dist', 'main.js');
 const SPAWN_TIMER = join(ROOT, 'bench', 'probes', 'spawn-timer.mjs');
+// The flags npm start, the systemd unit and the image run the daemon with (src/common/node-flags.ts).
+const { DAEMON_NODE_FLAGS } = await import(join(ROOT, 'dist', 'common', 'node-flags.js'));
 let nodeFlags = [];
 
-/** Node flags for every daemon started from now on, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile. */
+/** Node flags for every daemon started from now on, after the shipped ones, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile. */
 export function setDaemonNodeFlags(flags) {
   nodeFlags = flags;
 }
@@ -44,7 +46,7 @@ export async function startDaemon(store, yaml, { readyTimeoutMs = 120_000, env: 
     ...store.env,
     ...extraEnv,
   };
-  const flags = timeSpawns ? [...nodeFlags, '--import', SPAWN_TIMER] : nodeFlags;
+  const flags = [...DAEMON_NODE_FLAGS, ...nodeFlags, ...(timeSpawns ? ['--import', SPAWN_TIMER] : [])];
   const started = performance.now();
   const child = spawn(process.execPath, [...flags, MAIN], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout.pipe(log);

@@ -6,6 +6,7 @@ import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { DAEMON_NODE_FLAGS } from '../common/node-flags.js';
 import { DataDirLock } from './data-dir-lock.js';
 
 export interface EmbeddedPostgresOptions {
@@ -107,8 +108,8 @@ function forkSidecar(dataDir: string, maxConnections: number, onLine: (line: str
   const script = fileURLToPath(new URL('./pglite-server.mjs', import.meta.url));
   const child = fork(script, ['--data-dir', dataDir, '--max-connections', String(maxConnections)], {
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    // The daemon's own flags (--inspect, heap limits) are not meant for the sidecar.
-    execArgv: [],
+    // The daemon's own flags (--inspect, heap limits) are not meant for the sidecar; the shipped ones are.
+    execArgv: [...DAEMON_NODE_FLAGS],
     // Its own process group: Ctrl-C in a terminal must not close the database under a daemon that is
     // still shutting down; the daemon stops it last.
     detached: true,

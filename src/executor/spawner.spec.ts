@@ -7,7 +7,8 @@ import { PIPE_CLOSE_WAIT_MS, ProcessRunner, type RunSpec } from './process-runne
 import { textOf } from '../../test/support/output.js';
 import { processExists } from '../../test/support/processes.js';
 import { builtExecHelper } from '../../test/support/exec-helper.js';
-import { ForkedSpawner } from './spawner.js';
+import { DAEMON_NODE_FLAGS } from '../common/node-flags.js';
+import { ForkedSpawner, spawnerExecArgv } from './spawner.js';
 
 // What ProcessRunner does with either spawner is in process-runner.spec.ts; here, what is the
 // spawner process's own: who the parent is, and what happens when the helper is signalled or dies.
@@ -323,5 +324,12 @@ describe('ForkedSpawner through cronwarden-exec', () => {
     const result = await runner.run({ ...shell('echo "$CW_VARIABLE_1999" | cut -c1-10'), env }, { output });
     expect(result).toMatchObject({ exitCode: 0, error: null });
     expect(textOf(output)).toBe('value 1999\n');
+  });
+});
+
+describe("the spawner process's node flags", () => {
+  it("are the daemon's, without a debugger's, with the shipped ones", () => {
+    expect(spawnerExecArgv(['--inspect=9229', '--max-old-space-size=512'])).toEqual(['--max-old-space-size=512', ...DAEMON_NODE_FLAGS]);
+    expect(spawnerExecArgv(['--no-memory-reducer', '--debug-port=1'])).toEqual(['--no-memory-reducer']);
   });
 });

@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { Inject, Injectable, Logger, Optional, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { withNodeFlags } from '../common/node-flags.js';
 import { killProcessGroup } from './process-group.js';
 import { isRunning } from './process-identity.js';
 
@@ -81,6 +82,11 @@ const SPAWNER_SCRIPT = fileURLToPath(new URL('./spawner-process.mjs', import.met
 export const SPAWNER_PROCESSES = 2;
 /** Injection token for another number of helper processes (tests use one). */
 export const SPAWNER_PROCESS_COUNT = Symbol('SPAWNER_PROCESS_COUNT');
+/** The spawner process's node flags: the daemon's own (heap limits), not a debugger's, plus the shipped ones. */
+export function spawnerExecArgv(execArgv: readonly string[]): string[] {
+  return withNodeFlags(execArgv.filter((arg) => !/^--(inspect|debug)/.test(arg)));
+}
+
 /**
  * cronwarden-exec, which `npm run build` compiles from exec-helper.c into dist/executor when there is
  * a C compiler: the helper processes start commands through it, with posix_spawn.
@@ -200,9 +206,8 @@ export class ForkedSpawner extends Spawner implements OnModuleInit, OnApplicatio
   }
 
   private startHelper(slot: number): ChildProcess {
-    const execArgv = process.execArgv.filter((arg) => !/^--(inspect|debug)/.test(arg));
     const args = this.execHelper ? ['--exec-helper', this.execHelper] : [];
-    const helper = fork(SPAWNER_SCRIPT, args, { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const helper = fork(SPAWNER_SCRIPT, args, { execArgv: spawnerExecArgv(process.execArgv), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     helper.on('message', (message: SpawnerMessage, handle?: Socket) => this.receive(message, handle));
     helper.on('error', (error) => this.logger.error(`the spawner process: ${error.message}`));
     helper.once('exit', (code, signal) => this.helperExited(helper, code, signal));

@@ -49,8 +49,8 @@ describe('systemd/cronwarden.service', () => {
 
   test('it runs the built entry point that npm start runs, as a dedicated user, with the env file', () => {
     const packageJson = JSON.parse(readRepoFile('package.json')) as { scripts: Record<string, string> };
-    const entry = packageJson.scripts.start.replace(/^node\s+/, '');
-    expect(one('ExecStart')).toBe(`/usr/bin/env node ${one('WorkingDirectory')}/${entry}`);
+    const [, flags, entry] = /^node((?: --\S+)*) (\S+)$/.exec(packageJson.scripts.start)!;
+    expect(one('ExecStart')).toBe(`/usr/bin/env node${flags} ${one('WorkingDirectory')}/${entry}`);
     expect(one('User')).toBe('cronwarden');
     expect(one('EnvironmentFile')).toBe('/etc/cronwarden/cronwarden.env');
     expect(one('Type')).toBe('simple');

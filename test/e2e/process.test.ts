@@ -1,18 +1,25 @@
 import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DAEMON_NODE_FLAGS } from '../../src/common/node-flags.js';
 import { createPgliteDataDir } from '../support/databases.js';
 import { waitFor } from '../support/daemon.js';
 
-/** The built daemon as systemd runs it: `node dist/main.js`, its stdout read as JSON lines. */
+/** `npm start`'s command line (systemd's and the image's, test/deploy checks): `node <flags> dist/main.js`. */
+const NPM_START = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: { start: string } }).scripts.start.split(' ').slice(1);
+const NO_FLAGS = ['dist/main.js'];
+const STARTED_WITHOUT_FLAGS = /^node was started without --no-memory-reducer: /;
+
+/** The built daemon run by `args` (NPM_START, or NO_FLAGS as an operator might), its stdout read as JSON lines. */
 class DaemonProcess {
   readonly lines: string[] = [];
   stderr = '';
   readonly child: ChildProcessWithoutNullStreams;
-  constructor(env: Record<string, string>) {
-    this.child = spawn(process.execPath, ['dist/main.js'], { env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', ...env } });
+  constructor(env: Record<string, string>, args = NPM_START) {
+    this.child = spawn(process.execPath, args, { env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', ...env } });
     let partial = '';
     this.child.stdout.on('data', (data: Buffer) => {
       const text = partial + data.toString();
@@ -64,13 +71,19 @@ describe('the daemon process', () => {
     expect(daemon.records().find((r) => r.runId === run.id && String(r.message).startsWith('run started'))).toMatchObject({ jobId: 'main_pipeline_v2' });
     expect(daemon.records().find((r) => r.path === '/api/cron/jobs/main_pipeline_v2/trigger')).toMatchObject({ context: 'HTTP', method: 'POST', status: 202 });
     expect(daemon.lines.join('\n')).not.toContain(token);
+    // Started as npm start starts it: nothing to warn about, and the embedded database's process has the flags too.
+    expect(daemon.records().filter((r) => STARTED_WITHOUT_FLAGS.test(String(r.message)))).toEqual([]);
+    const sidecar = execFileSync('pgrep', ['-P', String(daemon.child.pid), '-f', 'pglite-server']).toString().trim();
+    expect(readFileSync(`/proc/${sidecar}/cmdline`, 'utf8').split('\0')).toEqual(expect.arrayContaining([...DAEMON_NODE_FLAGS]));
     daemon.child.kill('SIGTERM');
     expect(await daemon.exit()).toBe(0);
   });
 
   it('exits non-zero, saying why, when its embedded database process dies', async () => {
-    const daemon = new DaemonProcess({ CRONWARDEN_DATA_DIR: dataDir, PORT: '0', JWT_SECRET: 'y'.repeat(40) });
+    const daemon = new DaemonProcess({ CRONWARDEN_DATA_DIR: dataDir, PORT: '0', JWT_SECRET: 'y'.repeat(40) }, NO_FLAGS);
     await daemon.url();
+    // Started without the shipped node flags, it says so, and how to start it.
+    expect(daemon.records().find((r) => STARTED_WITHOUT_FLAGS.test(String(r.message)))).toMatchObject({ level: 'warn', message: expect.stringContaining('node --no-memory-reducer dist/main.js') });
     const sidecar = execFileSync('pgrep', ['-P', String(daemon.child.pid)]).toString().trim().split('\n').map(Number);
     for (const pid of sidecar) process.kill(pid, 'SIGKILL');
     expect(await daemon.exit()).not.toBe(0);
