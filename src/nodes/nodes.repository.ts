@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Database } from '../database/database.js';
+import { msInterval } from '../database/sql.js';
 import type { NodeEntity } from './node.entity.js';
 import type { NodeIdentity } from './node-identity.js';
 import { nodeAlive } from './node-liveness.js';
@@ -56,7 +57,7 @@ export class NodesRepository {
          SELECT json_agg(json_build_object('id', r.id, 'jobId', r.job_id, 'trigger', r.trigger, 'attempt', r.attempt,
                                            'startedAt', r.started_at, 'pid', r.pid) ORDER BY r.started_at) AS list
          FROM cw_runs r WHERE r.node_id = n.id AND r.status = 'running') runs ON true
-       WHERE runs.list IS NOT NULL OR n.heartbeat_at >= now() - make_interval(secs => $2::double precision / 1000)
+       WHERE runs.list IS NOT NULL OR n.heartbeat_at >= now() - ${msInterval('$2')}
        ORDER BY n.started_at DESC, n.id`,
       [nodeTimeoutMs, recentMs],
     );
@@ -65,7 +66,7 @@ export class NodesRepository {
   /** Forgets nodes last seen before `olderThanMs` ago that hold no running run; returns how many. */
   async prune(olderThanMs: number): Promise<number> {
     const rows = await this.db.rows(
-      `DELETE FROM cw_nodes n WHERE n.heartbeat_at < now() - make_interval(secs => $1::double precision / 1000)
+      `DELETE FROM cw_nodes n WHERE n.heartbeat_at < now() - ${msInterval('$1')}
          AND NOT EXISTS (SELECT 1 FROM cw_runs r WHERE r.node_id = n.id AND r.status = 'running') RETURNING n.id`,
       [olderThanMs],
     );

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { QueryRunner } from 'typeorm';
 import { formatDuration } from '../config/durations.js';
 import { Database } from '../database/database.js';
+import { msInterval } from '../database/sql.js';
 import { RUN_COLUMNS, type RunRow } from '../runs/runs.repository.js';
 import { nodeAlive } from './node-liveness.js';
 
@@ -9,7 +10,6 @@ import { nodeAlive } from './node-liveness.js';
 export type AbandonedRun = RunRow & { pipeline: string };
 
 const ISO = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
-const MS = (param: string) => `make_interval(secs => ${param}::double precision / 1000)`;
 
 /**
  * The housekeeping statements every node runs: reap runs of dead nodes, fail runs stuck in the
@@ -64,7 +64,7 @@ export class ReaperRepository {
              THEN 'it waited behind a running run of the job'
            ELSE 'no node had a free slot to run it'
          END
-       WHERE r.status = 'queued' AND COALESCE(r.not_before, r.queued_at) < now() - ${MS('$1')}
+       WHERE r.status = 'queued' AND COALESCE(r.not_before, r.queued_at) < now() - ${msInterval('$1')}
        RETURNING ${RUN_COLUMNS}`,
       [queueTimeoutMs, formatDuration(queueTimeoutMs)],
     );

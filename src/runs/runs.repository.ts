@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { QueryRunner } from 'typeorm';
 import { Database } from '../database/database.js';
+import { msInterval } from '../database/sql.js';
 import { nodeAlive } from '../nodes/node-liveness.js';
 import type { RunEntity, RunStatus, RunTrigger } from './run.entity.js';
 
@@ -158,7 +159,7 @@ export class RunsRepository {
        ), job AS (
          UPDATE cw_jobs j SET anchor_at = q.anchor_to FROM request q
          WHERE j.id = q.job_id AND j.enabled AND NOT j.paused AND (j.anchor_at IS NULL OR j.anchor_at < q.anchor_to)
-           AND q.anchor_to <= now() + make_interval(secs => $7::double precision / 1000)
+           AND q.anchor_to <= now() + ${msInterval('$7')}
          RETURNING j.id, j.overlap, j.params, q.scheduled_for, q.trigger, q.skip_reason, q.run_id
        ), active AS (
          SELECT job_id, count(*) FILTER (WHERE status = 'queued') AS queued, count(*) AS busy,
@@ -206,7 +207,7 @@ export class RunsRepository {
        ), job AS (
          UPDATE cw_jobs j SET anchor_at = q.scheduled_for FROM request q
          WHERE j.id = q.job_id AND j.enabled AND NOT j.paused AND (j.anchor_at IS NULL OR j.anchor_at < q.scheduled_for)
-           AND q.scheduled_for <= now() + make_interval(secs => $5::double precision / 1000)
+           AND q.scheduled_for <= now() + ${msInterval('$5')}
            AND (j.overlap = 'allow' OR j.id NOT IN (SELECT job_id FROM busy))
          RETURNING j.id, j.params, q.scheduled_for, q.due_at, q.run_id
        ), staged AS (
@@ -245,7 +246,7 @@ export class RunsRepository {
    * For a node starting, before its executor claims anything.
    */
   unstageMissed(nodeId: string, nodeTimeoutMs: number, graceMs: number): Promise<number> {
-    return this.unstage('r.not_before < now() - make_interval(secs => $1::double precision / 1000)', [graceMs], nodeId, nodeTimeoutMs);
+    return this.unstage(`r.not_before < now() - ${msInterval('$1')}`, [graceMs], nodeId, nodeTimeoutMs);
   }
 
   /**
@@ -273,7 +274,7 @@ export class RunsRepository {
          SELECT job_id, min(scheduled_for) AS instant FROM unstaged GROUP BY job_id
        ), anchored AS (
          UPDATE cw_jobs j SET next_fire_at = NULL, anchor_at = CASE
-             WHEN j.every_ms IS NOT NULL THEN f.instant - make_interval(secs => j.every_ms / 1000.0)
+             WHEN j.every_ms IS NOT NULL THEN f.instant - ${msInterval('j.every_ms')}
              ELSE f.instant - interval '1 millisecond'
            END
          FROM first_staged f WHERE j.id = f.job_id AND j.anchor_at >= f.instant
@@ -347,7 +348,7 @@ export class RunsRepository {
   async queueRetry(parent: RunRow, delayMs: number, runner?: QueryRunner): Promise<RunRow | null> {
     return this.db.one<RunRow>(
       `INSERT INTO cw_runs AS r (id, job_id, status, trigger, scheduled_for, not_before, attempt, params, triggered_by, parent_run_id)
-       SELECT $1, p.job_id, 'queued', 'retry', p.scheduled_for, now() + make_interval(secs => $3::double precision / 1000),
+       SELECT $1, p.job_id, 'queued', 'retry', p.scheduled_for, now() + ${msInterval('$3')},
               p.attempt + 1, p.params, p.triggered_by, p.id
        FROM cw_runs p WHERE p.id = $2
        ON CONFLICT (parent_run_id) WHERE trigger = 'retry' DO NOTHING
