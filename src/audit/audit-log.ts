@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
 import type { Caller } from '../auth/caller.js';
 import { ForbiddenError } from '../common/errors.js';
+import { cutPage } from '../common/page.js';
 import { decodeCursor, encodeCursor } from '../runs/page-cursor.js';
 import type { ListAuditQuery } from './audit.dto.js';
 import { AUDIT_ACTIONS } from './audit.entity.js';
@@ -42,9 +43,8 @@ export class AuditLog {
     const limit = query.limit ?? 100;
     const filter = { jobId: query.jobId, actor: query.actor, actions: query.action, since: query.since };
     const rows = await this.audit.list(filter, limit + 1, query.cursor ? decodeCursor(query.cursor) : null);
-    const items = rows.slice(0, limit);
-    const last = items[items.length - 1];
-    return { items: items.map(auditView), nextCursor: rows.length > limit && last ? encodeCursor(last.at, last.id) : null };
+    const { items, nextCursor } = cutPage(rows, limit, (last) => encodeCursor(last.at, last.id));
+    return { items: items.map(auditView), nextCursor };
   }
 }
 

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Caller } from '../auth/caller.js';
 import { Clock } from '../common/clock.js';
+import { cutPage } from '../common/page.js';
 import { PreparedJson } from '../common/prepared-json.js';
 import { decodeKeyCursor, encodeKeyCursor } from '../runs/page-cursor.js';
 import { RunsRepository } from '../runs/runs.repository.js';
@@ -49,10 +50,9 @@ export class JobPages {
   /** Reads one page from the database, for the cache: its JSON, the last id read, and how long it holds. */
   private async readPage(filter: JobFilter, after: string | null, limit: number): Promise<ComputedPage> {
     const rows = await this.jobs.list(filter, { after, limit: limit + 1 });
-    const items = rows.slice(0, limit);
-    const last = items[items.length - 1];
+    const { items, nextCursor } = cutPage(rows, limit, (last) => encodeKeyCursor(last.id));
     const { views, until } = await this.views(items);
-    const page: JobPage = { items: views, nextCursor: rows.length > limit && last ? encodeKeyCursor(last.id) : null };
+    const page: JobPage = { items: views, nextCursor };
     return { body: new PreparedJson(JSON.stringify(page)), upper: rows.length > limit ? rows[rows.length - 1].id : null, validUntil: until };
   }
 }

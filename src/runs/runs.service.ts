@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AuditLog } from '../audit/audit-log.js';
 import { canManageJob, canSeeJob, type Caller } from '../auth/caller.js';
 import { ConflictError, ForbiddenError, NotFoundError } from '../common/errors.js';
+import { cutPage } from '../common/page.js';
 import { JobsRepository, type JobRow } from '../jobs/jobs.repository.js';
 import { LiveOutputs } from './live-output.js';
 import { FINAL_STATUSES } from './run.entity.js';
@@ -110,7 +111,6 @@ export class RunsService {
 }
 
 function page(rows: RunRow[], limit: number): RunPage {
-  const items = rows.slice(0, limit);
-  const last = items[items.length - 1];
-  return { items: items.map(runView), nextCursor: rows.length > limit && last ? encodeCursor(last.queuedAt, last.id) : null };
+  const { items, nextCursor } = cutPage(rows, limit, (last) => encodeCursor(last.queuedAt, last.id));
+  return { items: items.map(runView), nextCursor };
 }

@@ -22,11 +22,11 @@ export interface StatsRow {
 }
 
 /**
- * Aggregates over the latest runs of each job the `jobs` CTE selects, per job and in total.
+ * Aggregates over the latest runs of each job the `jobs` CTE selects, per job and, `withTotal`, in total.
  * Each job's window comes from the (job_id, queued_at DESC, id DESC) index: the cost grows with
  * the number of jobs times the window, not with the length of the history.
  */
-const statsSql = (jobsSelect: string) => `
+const statsSql = (jobsSelect: string, withTotal: boolean) => `
   WITH jobs AS (${jobsSelect}), recent AS (
     SELECT jobs.id AS job_id, r.status, r.duration_ms, r.started_at, r.scheduled_for, r.trigger
     FROM jobs CROSS JOIN LATERAL (
@@ -47,7 +47,7 @@ const statsSql = (jobsSelect: string) => `
     (avg(EXTRACT(EPOCH FROM started_at - scheduled_for) * 1000) FILTER (WHERE trigger = 'schedule' AND started_at IS NOT NULL))::float8
       AS "meanLatenessMs"
   FROM recent
-  GROUP BY GROUPING SETS ((job_id), ())`;
+  GROUP BY ${withTotal ? 'GROUPING SETS ((job_id), ())' : 'job_id'}`;
 
 /** Run statistics computed in SQL. */
 @Injectable()
@@ -57,19 +57,19 @@ export class StatsRepository {
   /** Per job over its latest runs, plus a total row (jobId null), for the jobs visible to `visibleTo` (null: all). */
   async forVisibleJobs(visibleTo: string | null): Promise<StatsRow[]> {
     return this.db.rows<StatsRow>(
-      statsSql(`SELECT j.id FROM cw_jobs j WHERE j.enabled AND ($1::text IS NULL OR j.owner = $1 OR j.owner = 'system')`),
+      statsSql(`SELECT j.id FROM cw_jobs j WHERE j.enabled AND ($1::text IS NULL OR j.owner = $1 OR j.owner = 'system')`, true),
       [visibleTo],
     );
   }
 
-  /** Per job over its latest runs, plus a total row (jobId null) over them, for the jobs `ids`: one page of them. */
+  /** Per job over its latest runs, for the jobs `ids` (one page of them); a job without runs has no row. */
   async forJobs(ids: string[]): Promise<StatsRow[]> {
-    return this.db.rows<StatsRow>(statsSql('SELECT unnest($1::text[]) AS id'), [ids]);
+    return this.db.rows<StatsRow>(statsSql('SELECT unnest($1::text[]) AS id', false), [ids]);
   }
 
   /** One job's statistics over its latest runs. */
   async forJob(jobId: string): Promise<StatsRow | null> {
-    const rows = await this.db.rows<StatsRow>(statsSql('SELECT $1::text AS id'), [jobId]);
-    return rows.find((row) => row.jobId !== null) ?? null;
+    const rows = await this.db.rows<StatsRow>(statsSql('SELECT $1::text AS id', false), [jobId]);
+    return rows[0] ?? null;
   }
 }

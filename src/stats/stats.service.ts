@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Caller } from '../auth/caller.js';
+import { cutPage } from '../common/page.js';
 import { JOB_ID } from '../jobs/jobs.dto.js';
 import { JobsRepository } from '../jobs/jobs.repository.js';
 import { decodeKeyCursor, encodeKeyCursor } from '../runs/page-cursor.js';
@@ -25,9 +26,9 @@ export class StatsService {
    */
   async page(caller: Caller, limit: number, cursor: string | null): Promise<{ items: JobStatsView[]; nextCursor: string | null }> {
     const after = cursor === null ? null : decodeKeyCursor(cursor, JOB_ID);
-    const jobs = await this.jobs.list({ visibleTo: caller.isAdmin ? null : caller.sub }, { after, limit: limit + 1 });
-    const ids = jobs.slice(0, limit).map((job) => job.id);
-    const nextCursor = jobs.length > limit ? encodeKeyCursor(ids[ids.length - 1]) : null;
+    const rows = await this.jobs.list({ visibleTo: caller.isAdmin ? null : caller.sub }, { after, limit: limit + 1 });
+    const { items, nextCursor } = cutPage(rows, limit, (last) => encodeKeyCursor(last.id));
+    const ids = items.map((job) => job.id);
     return { items: jobStats(ids, await this.stats.forJobs(ids)), nextCursor };
   }
 
