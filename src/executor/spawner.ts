@@ -143,6 +143,8 @@ export class ForkedSpawner extends Spawner implements OnModuleInit, OnApplicatio
 
   /** The cronwarden-exec the helper processes start commands through, or null: they use spawn(). */
   readonly execHelper: string | null;
+  /** Whether `npm run build` compiled cronwarden-exec (for the start log when it is not used). */
+  private readonly execHelperBuilt: boolean;
 
   constructor(
     @Optional() @Inject(SPAWNER_PROCESS_COUNT) processes: number = SPAWNER_PROCESSES,
@@ -150,7 +152,8 @@ export class ForkedSpawner extends Spawner implements OnModuleInit, OnApplicatio
   ) {
     super();
     this.helpers = Array.from({ length: Math.max(1, processes) }, () => null);
-    this.execHelper = execHelper === undefined ? (existsSync(EXEC_HELPER) ? EXEC_HELPER : null) : execHelper;
+    this.execHelperBuilt = existsSync(EXEC_HELPER);
+    this.execHelper = execHelper === undefined ? (this.execHelperBuilt ? EXEC_HELPER : null) : execHelper;
   }
 
   /** The first helper's pid while it runs (for operators and tests). */
@@ -184,7 +187,7 @@ export class ForkedSpawner extends Spawner implements OnModuleInit, OnApplicatio
   /** At start, so that the first runs do not wait for the helpers to boot. */
   onModuleInit(): void {
     if (this.execHelper) this.logger.log(`run commands are started by ${this.execHelper} (posix_spawn)`);
-    else if (existsSync(EXEC_HELPER)) this.logger.log("run commands are started with Node's spawn()");
+    else if (this.execHelperBuilt) this.logger.log("run commands are started with Node's spawn()");
     else this.logger.warn(`${EXEC_HELPER} was not built (no C compiler when \`npm run build\` ran): run commands are started with Node's spawn(), which takes 1.3–2.3 times the CPU per command`);
     this.helpers.forEach((helper, slot) => helper ?? this.startHelper(slot));
   }
