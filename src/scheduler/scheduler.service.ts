@@ -13,6 +13,7 @@ import { RunsRepository, type RunRow, type StageResult } from '../runs/runs.repo
 import { planCatchup } from './catchup.js';
 import { FireHeap } from './fire-heap.js';
 import { missedInstants, nextFireAfter, type ScheduleSpec } from './schedule.js';
+import { MAX_STAGE_AHEAD_MS, stageLeadMs } from './stage-lead.js';
 
 /** A timer never sleeps longer than this (suspend, int32 overflow, and the periodic sync ride on it). */
 const MAX_SLEEP_MS = 5_000;
@@ -32,13 +33,6 @@ const MAX_ON_TIME = 1_000;
 const RETRY_FIRE_MS = 1_000;
 /** Next fires stored by one statement. */
 const STORE_BATCH = 5_000;
-/**
- * How long before its instant a job's run is staged, at most (see stageLeadMs). Long enough for the
- * embedded database to record 10,000 runs (1.2 s here) before they are due; a change of the job in
- * this window undoes the staging or updates the staged run's params (migration
- * StagedRunsUndone1764000012000).
- */
-const STAGE_AHEAD_MS = 2_000;
 /** Instants announced by one `run.staged` signal (a NOTIFY payload holds under 8,000 bytes). */
 const DUE_PER_SIGNAL = 400;
 /** How long the row of a job this node stopped tracking is remembered, so that a slower, older read of it is ignored. */
@@ -69,6 +63,8 @@ interface ScheduledJob {
   createdAt: number;
   /** An instant (epoch ms) whose staging was declined (a run of the job was active): it fires at its time. */
   declinedFor: number | null;
+  /** When the staging group the job waits in on the heap may start (its dueAt, epoch ms); null when it waits for no staging. */
+  group: number | null;
 }
 
 /**
@@ -90,6 +86,8 @@ interface ScheduledJob {
 export class SchedulerService {
   private readonly logger = new Logger(SchedulerService.name);
   private readonly heap = new FireHeap();
+  /** The jobs waiting on the heap to be staged, by when their runs may start (dueAt, epoch ms). */
+  private readonly groups = new Map<number, Set<ScheduledJob>>();
   private readonly jobs = new Map<string, ScheduledJob>();
   /** Jobs whose `next` the database does not have yet; stored with the periodic sync and at stop. */
   private readonly unstored = new Set<ScheduledJob>();
@@ -211,25 +209,67 @@ export class SchedulerService {
       jitterMs: row.jitterMs,
       ...stamp,
       declinedFor: null,
+      group: null,
     };
+    this.leaveGroup(this.jobs.get(job.id));
     this.jobs.set(job.id, job);
     if (stored === null) this.unstored.add(job);
     this.schedule(job);
   }
 
   private untrack(jobId: string): void {
+    this.leaveGroup(this.jobs.get(jobId));
     this.jobs.delete(jobId);
     this.heap.remove(jobId);
   }
 
   /**
    * Puts a tracked job back on the heap at the time to stage its next instant, or at the instant
-   * (plus its jitter) when staging it was declined; off the heap when it has none.
+   * (plus its jitter) when staging it was declined; off the heap when it has none. A job waiting to
+   * be staged joins the group of its instant (with its jitter): the more jobs share it, the earlier
+   * they are staged (stageLeadMs), and the first of them to come up brings the group along (tick).
    */
   private schedule(job: ScheduledJob): void {
     if (this.jobs.get(job.id) !== job) return;
+    this.leaveGroup(job);
     if (job.next === null) this.heap.remove(job.id);
-    else this.heap.upsert(job.id, dueAt(job) - (job.declinedFor === job.next.getTime() ? 0 : stageLeadMs(job)));
+    else if (job.declinedFor === job.next.getTime()) this.heap.upsert(job.id, dueAt(job));
+    else this.heap.upsert(job.id, dueAt(job) - stageLeadMs(job.next, job.anchor, this.joinGroup(job)));
+  }
+
+  /** Adds the job to the staging group of its next instant (with its jitter); returns the group's size. */
+  private joinGroup(job: ScheduledJob): number {
+    const due = dueAt(job);
+    let group = this.groups.get(due);
+    if (!group) this.groups.set(due, (group = new Set()));
+    group.add(job);
+    job.group = due;
+    return group.size;
+  }
+
+  private leaveGroup(job: ScheduledJob | undefined): void {
+    if (job?.group == null) return;
+    const group = this.groups.get(job.group);
+    group?.delete(job);
+    if (group?.size === 0) this.groups.delete(job.group);
+    job.group = null;
+  }
+
+  /**
+   * The jobs waiting to be staged for `due` whose own lead, with the group as large as it is, has
+   * begun at `now` (not a job firing every few seconds, whose lead is shorter), taken off the heap
+   * and out of the group.
+   */
+  private takeGroup(due: number, now: number): ScheduledJob[] {
+    const group = this.groups.get(due);
+    if (!group) return [];
+    const sharing = group.size + 1;
+    const taken = [...group].filter((member) => due - stageLeadMs(member.next!, member.anchor, sharing) <= now);
+    for (const member of taken) {
+      this.leaveGroup(member);
+      this.heap.remove(member.id);
+    }
+    return taken;
   }
 
   /** The job's anchor moved to `anchor` (fired, skipped, or handled by another node): compute the next instant. */
@@ -241,7 +281,9 @@ export class SchedulerService {
 
   /** A fire that failed: the anchor did not move, so the job is due again a moment later. */
   private retryShortly(job: ScheduledJob, now: number): void {
-    if (this.jobs.get(job.id) === job) this.heap.upsert(job.id, now + RETRY_FIRE_MS);
+    if (this.jobs.get(job.id) !== job) return;
+    this.leaveGroup(job);
+    this.heap.upsert(job.id, now + RETRY_FIRE_MS);
   }
 
   private recompute(job: ScheduledJob): void {
@@ -272,13 +314,20 @@ export class SchedulerService {
       const onTime: ScheduledJob[] = [];
       const late: ScheduledJob[] = [];
       const ahead: ScheduledJob[] = [];
+      const sort = (job: ScheduledJob) => {
+        if (dueAt(job) > now) {
+          if (job.declinedFor === job.next!.getTime()) this.schedule(job);
+          else ahead.push(job);
+        } else (job.next!.getTime() <= lateFrom(job, now) ? late : onTime).push(job);
+      };
       while ((this.heap.peek()?.at ?? Number.POSITIVE_INFINITY) <= now) {
         const job = this.jobs.get(this.heap.pop()!.jobId);
         if (!job?.next) continue;
-        if (dueAt(job) > now) {
-          if (job.declinedFor === job.next.getTime()) this.schedule(job);
-          else ahead.push(job);
-        } else (job.next.getTime() <= lateFrom(job, now) ? late : onTime).push(job);
+        const group = job.group;
+        this.leaveGroup(job);
+        sort(job);
+        // The first of an instant's group to come up is the one with the longest lead: the others go with it.
+        if (group !== null) for (const member of this.takeGroup(group, now)) sort(member);
       }
       await this.fireOnTime(onTime, now);
       await forEachConcurrently(late, CATCHUP_CONCURRENCY, (job) => this.catchUp(job));
@@ -345,7 +394,7 @@ export class SchedulerService {
       const requests = batch.map((job) => ({ jobId: job.id, scheduledFor: job.next!, dueAt: new Date(dueAt(job)) }));
       let results: StageResult[];
       try {
-        results = await this.runs.stageMany(requests, STAGE_AHEAD_MS + this.clockCheck.maxSkewMs);
+        results = await this.runs.stageMany(requests, MAX_STAGE_AHEAD_MS + this.clockCheck.maxSkewMs);
       } catch (error) {
         // Staging only saves time at the instant: fire these then, the way staging never happened.
         this.logger.warn(`could not stage ${batch.length} run(s) (${batch[0].id}…); they fire at their instants: ${(error as Error).message}`);
@@ -476,16 +525,6 @@ export class SchedulerService {
   }
 }
 
-/**
- * How long before its next instant the job is staged: STAGE_AHEAD_MS, or half the time since the
- * instant before when that is shorter. Staged a full 2 s ahead, a per-second job always found its
- * previous run still queued, so it was never staged; half a second ahead, a run that ends within
- * that half leaves the next instant free to stage, and one that does not is declined as before.
- */
-function stageLeadMs(job: ScheduledJob): number {
-  const sincePrevious = job.next!.getTime() - job.anchor.getTime();
-  return Math.max(0, Math.min(STAGE_AHEAD_MS, Math.floor(sincePrevious / 2)));
-}
 
 /** When the job's next instant may start: the instant plus the job's jitter for it. */
 function dueAt(job: ScheduledJob): number {

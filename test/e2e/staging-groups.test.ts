@@ -1,0 +1,51 @@
+import { Database } from '../../src/database/database.js';
+import { createTestStore, dailyAt, FIXTURES, startTestDaemon, type TestDaemon, type TestStore } from '../support/daemon.js';
+import { testDatabaseKinds } from '../support/databases.js';
+
+// A run is staged 2 s before its instant, enough for a few thousand. Jobs sharing an instant are
+// staged 0.5 ms earlier each (SchedulerService, stageLeadMs), all together: 8,000 of them 4 s ahead,
+// so that a slow machine's embedded database (10,000 recorded in 2.3 s) still has them all
+// recorded before the instant. Staged 2 s ahead, none would be recorded sooner than that.
+
+const JOBS = 8_000;
+/** Room for the daemon to start with the jobs before their instant's staging begins (4 s ahead). */
+const START_ROOM_MS = 15_000;
+
+describe.each(testDatabaseKinds())('an instant %s jobs share', (kind) => {
+  let store: TestStore;
+  let daemon: TestDaemon | undefined;
+
+  beforeAll(async () => {
+    store = await createTestStore(kind);
+  });
+  afterAll(async () => {
+    await daemon?.close();
+    await store?.dispose();
+  });
+
+  it(`is staged for all ${JOBS.toLocaleString('en-US')} of them together, earlier than one job's, and recorded before it on ${kind}`, async () => {
+    const instant = Math.ceil((Date.now() + START_ROOM_MS) / 1000) * 1000;
+    const jobs = Array.from({ length: JOBS }, (_, i) => `  shared_${String(i).padStart(4, '0')}: { pipeline: ok, cron: "${dailyAt(new Date(instant))}" }`);
+    daemon = await startTestDaemon(store, `pipelines:\n  ok:\n    command: ["${FIXTURES}/exit-0.sh"]\njobs:\n${jobs.join('\n')}\n`);
+    if (Date.now() > instant - 6_000) throw new Error(`the daemon with ${JOBS} jobs took too long to start for the test's instant (${instant - Date.now()} ms left)`);
+    const db = daemon.daemon.app.get(Database);
+    const staged = async () => (await db.rows<{ n: number }>(`SELECT count(*)::int AS n FROM cw_runs WHERE scheduled_for = $1 AND status = 'queued'`, [new Date(instant)]))[0].n;
+
+    let firstAt: number | null = null;
+    let allAt: number | null = null;
+    while (allAt === null && Date.now() < instant - 300) {
+      const n = await staged();
+      if (n > 0) firstAt ??= Date.now();
+      if (n === JOBS) allAt = Date.now();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    // Stopped before the instant: a lone node undoes what it staged, so the 8,000 never run.
+    await daemon.close();
+    daemon = undefined;
+
+    expect({ recordedBefore: firstAt === null ? null : instant - firstAt }).toEqual({ recordedBefore: expect.any(Number) });
+    // One job's lead is 2 s: the first runs of these came well before.
+    expect(instant - firstAt!).toBeGreaterThan(2_500);
+    expect({ allRecordedBeforeTheInstant: allAt !== null }).toEqual({ allRecordedBeforeTheInstant: true });
+  }, 60_000);
+});
