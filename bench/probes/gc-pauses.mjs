@@ -8,6 +8,7 @@
  *   node bench/probes/gc-pauses.mjs [--db pglite|postgres] [--secs 60] [--late 8] [--daemon-flags="…"]
  */
 import { readFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { configYaml, TRUE_PIPELINE } from '../lib/config.mjs';
 import { setDaemonNodeFlags } from '../lib/daemon.mjs';
@@ -26,7 +27,6 @@ const yaml = configYaml({
   pipelines: { true: TRUE_PIPELINE },
   jobs: { every_second: { pipeline: 'true', cron: '* * * * * *', overlap: 'skip', catchup: 'skip' } },
 });
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
 const { instants, log, readyMs } = await withFreshDaemon(ctx, values.db, { yaml }, async (daemon, client) => {
   await sleep(Number(values.secs) * 1000 - daemon.readyMs);

@@ -6,6 +6,7 @@
  * instant (the daemon and the database then have their hot paths compiled). Usage:
  *   node bench/probes/instant-drain.mjs [--db pglite|postgres] [--jobs 1000] [--warm 0] [--daemon-flags="…"]
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { configYaml, cronAt, NEVER_CRON, TRUE_PIPELINE } from '../lib/config.mjs';
 import { setDaemonNodeFlags } from '../lib/daemon.mjs';
@@ -19,7 +20,6 @@ setDaemonNodeFlags(values['daemon-flags'].split(' ').filter(Boolean));
 const size = Number(values.jobs);
 const warm = Number(values.warm);
 const ctx = { serverUrl: process.env.DATABASE_URL ?? null, daemonFlags: [], log: () => undefined };
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 // Room for the daemon to start: about 5 s and 3 ms a job.
 const instant = Math.ceil((Date.now() + 8_000 + 4 * size + 5 * warm) / 1000) * 1000;
 const jobs = Array.from({ length: size }, (_, i) => [`late_${String(i + 1).padStart(5, '0')}`, { pipeline: 'true', cron: cronAt(instant), overlap: 'skip', catchup: 'skip' }]);

@@ -4,6 +4,7 @@
  * started_at − scheduled_for. Baselines: croner's own callback lateness for as many jobs in a bare
  * Node process, and raw spawn of as many children at the same concurrency (the last child's floor).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { rawSpawn, runBaseline } from '../lib/baseline.mjs';
 import { configYaml, cronAt, TRUE_PIPELINE } from '../lib/config.mjs';
 import { withFreshDaemon } from '../lib/fresh-daemon.mjs';
@@ -16,7 +17,6 @@ const CONCURRENCY = 8;
 /** How long before the instant the runs already recorded for it are counted. */
 const STAGED_CHECK_MS = 200;
 const RAW_SPAWN_MAX = 2000;
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
 /** Runs the scenario on every database kind; returns `{ result, rows }`. */
 export async function lateness(ctx) {
