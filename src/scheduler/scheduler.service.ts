@@ -77,10 +77,10 @@ interface ScheduledJob {
  * Runs are staged: 2 s before an instant (half a period for a job firing more often, longer for an
  * instant thousands of jobs share: stage-lead.ts) its run is recorded, queued from the instant on,
  * and the executors are told when to claim. At the instant nothing is left to write, however many
- * jobs share it, and a node that stops in between leaves the run to the others. A job with a run still queued or running is not staged:
- * its overlap policy is applied at the instant, by a fire, as it always was. The heap orders each
- * job by when the scheduler acts on it: the staging time, or the instant (plus jitter) itself once
- * staging was declined or failed.
+ * jobs share it, and a node that stops in between leaves the run to the others. A job with a run
+ * still queued or running is not staged: its overlap policy is applied at the instant, by a fire,
+ * as it always was. The heap orders each job by when the scheduler acts on it: the staging time,
+ * or the instant (plus jitter) itself once staging was declined or failed.
  */
 @Injectable()
 export class SchedulerService {

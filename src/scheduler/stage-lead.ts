@@ -17,9 +17,10 @@ export const MAX_STAGE_AHEAD_MS = 15_000;
  * How long before its `next` instant a job is staged, `sharing` jobs (itself included) being staged
  * for that instant: STAGE_AHEAD_MS, or STAGE_MS_PER_JOB for each of them when that is longer (up to
  * MAX_STAGE_AHEAD_MS), so that they are all recorded before it; at most half the time since the
- * instant before (`anchor`, or the job's creation). Staged a full 2 s ahead, a per-second job always found its previous run still
- * queued, so it was never staged; half a second ahead, a run that ends within that half leaves the
- * next instant free to stage, and one that does not is declined as before.
+ * instant before (`anchor`, or the job's creation). Staged a full 2 s ahead, a per-second job
+ * always found its previous run still queued, so it was never staged; half a second ahead, a run
+ * that ends within that half leaves the next instant free to stage, and one that does not is
+ * declined as before.
  */
 export function stageLeadMs(next: Date, anchor: Date, sharing: number): number {
   const sincePrevious = next.getTime() - anchor.getTime();
