@@ -48,7 +48,7 @@ interface Fill {
 }
 
 export interface JobListCacheLimits {
-  /** Bytes of JSON kept, at most; the least recently used page goes first. */
+  /** Bytes of pages kept (their JSON and its gzipped copy), at most; the least recently used page goes first. */
   maxBytes: number;
   /** How long a page may be served without a signal saying it changed (a lost NOTIFY, another node's claim). */
   maxAgeMs: number;
@@ -183,7 +183,7 @@ export class JobListCache implements OnModuleInit, OnModuleDestroy {
   }
 
   private store(key: string, entry: Entry): void {
-    const size = entry.body.body.length;
+    const size = entry.body.byteLength;
     if (size > this.limits.maxBytes) return;
     const old = this.entries.get(key);
     if (old) this.drop(key, old);
@@ -198,6 +198,6 @@ export class JobListCache implements OnModuleInit, OnModuleDestroy {
   private drop(key: string, entry: Entry): void {
     if (this.entries.get(key) !== entry) return;
     this.entries.delete(key);
-    this.bytes -= entry.body.body.length;
+    this.bytes -= entry.body.byteLength;
   }
 }

@@ -53,6 +53,6 @@ export class JobPages {
     const { items, nextCursor } = cutPage(rows, limit, (last) => encodeKeyCursor(last.id));
     const { views, until } = await this.views(items);
     const page: JobPage = { items: views, nextCursor };
-    return { body: new PreparedJson(JSON.stringify(page)), upper: rows.length > limit ? rows[rows.length - 1].id : null, validUntil: until };
+    return { body: await PreparedJson.of(page), upper: rows.length > limit ? rows[rows.length - 1].id : null, validUntil: until };
   }
 }

@@ -1,4 +1,6 @@
-import { get } from 'node:http';
+import { get, type IncomingHttpHeaders } from 'node:http';
+import { gunzipSync } from 'node:zlib';
+import { GZIP_FROM_BYTES } from '../../src/common/prepared-json.js';
 import { JobListCache } from '../../src/jobs/job-list-cache.js';
 import { api, createTestStore, FIXTURES, startTestDaemon, token, waitFor, useTestDaemon, type TestDaemon, type TestStore } from '../support/daemon.js';
 import { testDatabaseKinds } from '../support/databases.js';
@@ -30,6 +32,18 @@ async function page(daemon: TestDaemon, as = admin): Promise<Map<string, ListedJ
   const response = await api(daemon, 'GET', '/api/cron/jobs?limit=100', { token: as });
   expect(response.status).toBe(200);
   return new Map((response.body.items as ListedJob[]).map((job) => [job.id, job]));
+}
+
+/** GET as the admin with node:http, which neither asks for an encoding nor decodes one: the bytes as sent. */
+function rawGet(daemon: TestDaemon, path: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    get(`${daemon.url}${path}`, { headers: { authorization: `Bearer ${admin}`, ...headers } }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => resolve({ status: response.statusCode!, headers: response.headers, body: Buffer.concat(chunks) }));
+      response.on('error', reject);
+    }).on('error', reject);
+  });
 }
 
 /** The cache of the daemon's job list, with no time limit: only the signals of writes may refresh a page. */
@@ -100,21 +114,37 @@ describe.each(testDatabaseKinds())('the cached job list on %s', (kind) => {
     expect((await page(daemon)).get('slow')?.lastRun).toMatchObject({ id: third.id, status: 'cancelled', cancelRequestedBy: 'ops' });
   });
 
-  it('answers a page with the headers res.json gives it, and 304 for a matching If-None-Match', async () => {
-    const first = await fetch(`${daemon.url}/api/cron/jobs?limit=5`, { headers: { authorization: `Bearer ${admin}` } });
-    const text = await first.text();
-    expect(first.headers.get('content-type')).toBe('application/json; charset=utf-8');
-    expect(first.headers.get('content-length')).toBe(String(Buffer.byteLength(text)));
-    expect(first.headers.get('etag')).toMatch(/^W\/"[^"]+"$/);
-    expect(JSON.parse(text)).toEqual({ items: expect.any(Array), nextCursor: null });
+  it('answers a page with the headers reply.send gives it, gzipped to a client that takes gzip, and 304 for a matching If-None-Match', async () => {
+    for (const id of ['wide_1', 'wide_2', 'wide_3']) expect((await call('POST', '/api/cron/jobs', admin, { id, pipeline: 'ok', every: '1h' })).status).toBe(201);
+    const path = '/api/cron/jobs?limit=5';
+    const plain = await rawGet(daemon, path);
+    expect(plain.status).toBe(200);
+    expect(plain.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.headers['content-length']).toBe(String(plain.body.length));
+    expect(plain.headers.etag).toMatch(/^W\/"[^"]+"$/);
+    expect(plain.headers.vary).toMatch(/\baccept-encoding\b/i);
+    expect(plain.body.length).toBeGreaterThanOrEqual(GZIP_FROM_BYTES);
+    expect(JSON.parse(plain.body.toString('utf8'))).toMatchObject({ items: expect.any(Array) });
+
+    // What browsers and fetch ask for: the same JSON, gzipped, under the same (weak) ETag.
+    const zipped = await rawGet(daemon, path, { 'accept-encoding': 'gzip, deflate, br' });
+    expect(zipped.status).toBe(200);
+    expect(zipped.headers['content-encoding']).toBe('gzip');
+    expect(zipped.headers['content-length']).toBe(String(zipped.body.length));
+    expect(zipped.headers.vary).toMatch(/\baccept-encoding\b/i);
+    expect(zipped.headers.etag).toBe(plain.headers.etag);
+    expect(gunzipSync(zipped.body).equals(plain.body)).toBe(true);
+    expect(zipped.body.length).toBeLessThan(plain.body.length / 4);
+
+    // gzip refused, or only encodings the daemon does not make: the JSON as it is.
+    for (const refused of ['gzip;q=0, identity', 'br', 'identity']) {
+      const answer = await rawGet(daemon, path, { 'accept-encoding': refused });
+      expect({ refused, encoding: answer.headers['content-encoding'], same: answer.body.equals(plain.body) }).toEqual({ refused, encoding: undefined, same: true });
+    }
     // node:http, not fetch: fetch adds Cache-Control: no-cache to a conditional request, which always gets the body.
-    const again = await new Promise<number | undefined>((resolve, reject) => {
-      get(`${daemon.url}/api/cron/jobs?limit=5`, { headers: { authorization: `Bearer ${admin}`, 'if-none-match': first.headers.get('etag')! } }, (response) => {
-        response.resume();
-        resolve(response.statusCode);
-      }).on('error', reject);
-    });
-    expect(again).toBe(304);
+    expect((await rawGet(daemon, path, { 'if-none-match': plain.headers.etag! })).status).toBe(304);
+    expect((await rawGet(daemon, path, { 'accept-encoding': 'gzip', 'if-none-match': plain.headers.etag! })).status).toBe(304);
   });
 });
 
