@@ -1,5 +1,6 @@
 /** A small HTTP client for the daemon's API: keep-alive sockets, JSON bodies, timed requests. */
 import http from 'node:http';
+import { gunzipSync } from 'node:zlib';
 import jwt from 'jsonwebtoken';
 
 export const BENCH_JWT_SECRET = 'cronwarden-bench-secret-0123456789-abcdefghijklmnop';
@@ -29,7 +30,8 @@ export function token(sub = 'bench', roles = ['admin']) {
 
 /**
  * One request from client number `client`; resolves `{ status, body, ms }` (body parsed when JSON;
- * with `discardBody`, `{ status, bytes, ms }`) and never rejects on an HTTP error status. Rejects
+ * with `discardBody`, `{ status, bytes, ms }`, the bytes as sent: gzipped when `acceptEncoding`
+ * took it, which is otherwise decoded) and never rejects on an HTTP error status. Rejects
  * on a network error.
  */
 export async function request(baseUrl, method, path, options = {}) {
@@ -45,11 +47,12 @@ export async function request(baseUrl, method, path, options = {}) {
   }
 }
 
-function requestOnce(baseUrl, method, path, { bearer, body, client = 0, discardBody = false }) {
+function requestOnce(baseUrl, method, path, { bearer, body, client = 0, discardBody = false, acceptEncoding }) {
   const url = new URL(path, baseUrl);
   const payload = body === undefined ? null : Buffer.from(JSON.stringify(body));
   const headers = {};
   if (bearer) headers.authorization = `Bearer ${bearer}`;
+  if (acceptEncoding) headers['accept-encoding'] = acceptEncoding;
   if (payload) {
     headers['content-type'] = 'application/json';
     headers['content-length'] = payload.length;
@@ -68,7 +71,8 @@ function requestOnce(baseUrl, method, path, { bearer, body, client = 0, discardB
       const chunks = [];
       res.on('data', (chunk) => chunks.push(chunk));
       res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
+        const bytes = Buffer.concat(chunks);
+        const text = (res.headers['content-encoding'] === 'gzip' ? gunzipSync(bytes) : bytes).toString('utf8');
         const json = res.headers['content-type']?.includes('json');
         resolve({ status: res.statusCode, headers: res.headers, body: json && text ? JSON.parse(text) : text, ms: performance.now() - started });
       });
