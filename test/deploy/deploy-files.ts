@@ -14,6 +14,12 @@ export function readRepoFile(path: string): string {
   return readFileSync(join(ROOT, path), 'utf8');
 }
 
+/** `npm start`'s command line in package.json, word by word: `node`, its flags, the entry point. */
+export function npmStartWords(): string[] {
+  const { scripts } = JSON.parse(readRepoFile('package.json')) as { scripts: Record<string, string> };
+  return scripts.start.split(' ');
+}
+
 /** The shipped config/cronwarden.yaml as the daemon would load it. */
 export function shippedConfig(): CronwardenConfig {
   return loadConfig({ file: 'config/cronwarden.yaml', env: { JWT_SECRET: 'x'.repeat(32) }, cwd: ROOT });

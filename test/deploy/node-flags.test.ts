@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { DAEMON_NODE_FLAGS } from '../../src/common/node-flags.js';
-import { parseDockerfile, parseUnit, readRepoFile, ROOT } from './deploy-files.js';
+import { npmStartWords, parseDockerfile, parseUnit, readRepoFile, ROOT } from './deploy-files.js';
 
 /** The words of a command line that are node flags (`--…`) before the script. */
 function nodeFlagsOf(words: string[]): string[] {
@@ -18,8 +18,7 @@ function nodeFlagsOf(words: string[]): string[] {
 
 describe("the daemon's node flags (src/common/node-flags.ts) on every way it is started", () => {
   test('npm start', () => {
-    const { scripts } = JSON.parse(readRepoFile('package.json')) as { scripts: Record<string, string> };
-    expect(nodeFlagsOf(scripts.start.split(' '))).toEqual(DAEMON_NODE_FLAGS);
+    expect(nodeFlagsOf(npmStartWords())).toEqual(DAEMON_NODE_FLAGS);
   });
 
   test('the systemd unit', () => {

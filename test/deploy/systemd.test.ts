@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { CONFIG_EXIT_CODE } from '../../src/config/config.loader.js';
 import { parseDuration } from '../../src/config/durations.js';
-import { environmentVariablesRead, parseEnvFile, parseUnit, readRepoFile, ROOT, shippedConfig, shutdownBudgetMs } from './deploy-files.js';
+import { environmentVariablesRead, npmStartWords, parseEnvFile, parseUnit, readRepoFile, ROOT, shippedConfig, shutdownBudgetMs } from './deploy-files.js';
 
 const unit = parseUnit(readRepoFile('systemd/cronwarden.service'));
 const service = unit.get('Service')!;
@@ -48,9 +48,9 @@ describe('systemd/cronwarden.service', () => {
   });
 
   test('it runs the built entry point that npm start runs, as a dedicated user, with the env file', () => {
-    const packageJson = JSON.parse(readRepoFile('package.json')) as { scripts: Record<string, string> };
-    const [, flags, entry] = /^node((?: --\S+)*) (\S+)$/.exec(packageJson.scripts.start)!;
-    expect(one('ExecStart')).toBe(`/usr/bin/env node${flags} ${one('WorkingDirectory')}/${entry}`);
+    const [node, ...args] = npmStartWords();
+    const entry = args.pop()!;
+    expect(one('ExecStart')).toBe(['/usr/bin/env', node, ...args, `${one('WorkingDirectory')}/${entry}`].join(' '));
     expect(one('User')).toBe('cronwarden');
     expect(one('EnvironmentFile')).toBe('/etc/cronwarden/cronwarden.env');
     expect(one('Type')).toBe('simple');

@@ -5,11 +5,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DAEMON_NODE_FLAGS } from '../../src/common/node-flags.js';
+import { npmStartWords } from '../deploy/deploy-files.js';
 import { createPgliteDataDir } from '../support/databases.js';
 import { waitFor } from '../support/daemon.js';
 
 /** `npm start`'s command line (systemd's and the image's, test/deploy checks): `node <flags> dist/main.js`. */
-const NPM_START = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: { start: string } }).scripts.start.split(' ').slice(1);
+const NPM_START = npmStartWords().slice(1);
 const NO_FLAGS = ['dist/main.js'];
 const STARTED_WITHOUT_FLAGS = /^node was started without --no-memory-reducer: /;
 
