@@ -4,7 +4,7 @@ import { gzip } from 'node:zlib';
 import { negotiate } from '@fastify/accept-negotiator';
 import type { FastifyReply } from 'fastify';
 
-const gzipped = promisify(gzip);
+const gzipAsync = promisify(gzip);
 
 /** Bodies shorter than this go out as they are: compressing them gains less than a packet. */
 export const GZIP_FROM_BYTES = 1024;
@@ -18,8 +18,8 @@ const ENCODINGS = ['gzip', 'identity'];
  * matching If-None-Match through the ETag plugin) without serialising and hashing it again for
  * every request. Made by `of`, a body of `GZIP_FROM_BYTES` or more is compressed once as well, and
  * goes out gzipped to a client whose Accept-Encoding takes gzip (browsers, fetch, curl
- * --compressed): a page of 100 jobs is ~48 kB of JSON and ~2 kB gzipped, and writing it is most of
- * what a cached page costs the daemon (docs/performance.md, item 52).
+ * --compressed): a page of 100 jobs is ~48 kB of JSON and ~2 kB gzipped, a twentieth of the bytes
+ * for the network to carry and the client to read (docs/performance.md, item 52).
  */
 export class PreparedJson {
   readonly body: Buffer;
@@ -30,12 +30,12 @@ export class PreparedJson {
   /** Serialises `value`, and compresses it on zlib's thread pool (off the event loop) when it is long enough to gain. */
   static async of(value: unknown): Promise<PreparedJson> {
     const body = Buffer.from(JSON.stringify(value), 'utf8');
-    return new PreparedJson(body, body.length >= GZIP_FROM_BYTES ? await gzipped(body) : null);
+    return new PreparedJson(body, body.length >= GZIP_FROM_BYTES ? await gzipAsync(body) : null);
   }
 
-  constructor(body: Buffer | string, gzip: Buffer | null = null) {
+  constructor(body: Buffer | string, gzipped: Buffer | null = null) {
     this.body = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-    this.gzipped = gzip;
+    this.gzipped = gzipped;
     // Set here, the ETag plugin takes it instead of hashing the body for each answer. Weak: the
     // gzipped answer is the same representation's bytes, encoded for the transfer.
     this.etag = `W/"${createHash('sha1').update(this.body).digest('base64')}"`;
