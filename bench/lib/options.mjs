@@ -34,6 +34,8 @@ const FULL = {
   steadyAfterSeconds: 60,
   loadClients: 50,
   loadSeconds: 15,
+  // Lists before the measured ones, not counted: after a start and two idle minutes the list's code is cold.
+  loadWarmupSeconds: 3,
 };
 
 const SMOKE = {
@@ -52,6 +54,7 @@ const SMOKE = {
   steadyAfterSeconds: 3,
   loadClients: 4,
   loadSeconds: 1,
+  loadWarmupSeconds: 0,
 };
 
 /** Parses argv; returns `{ help }` or `{ smoke, kinds, scenarios, sizes, outDir, serverUrl }`. */
