@@ -1,5 +1,5 @@
 import { Database } from '../../src/database/database.js';
-import { createTestStore, dailyAt, FIXTURES, startTestDaemon, type TestDaemon, type TestStore } from '../support/daemon.js';
+import { dailyAt, FIXTURES, useTestDaemon } from '../support/daemon.js';
 import { testDatabaseKinds } from '../support/databases.js';
 
 // A run is staged 2 s before its instant, enough for a few thousand. Jobs sharing an instant are
@@ -15,19 +15,9 @@ const JOBS = 8_000;
 const ROOM_MS = 16_000;
 
 describe.each(testDatabaseKinds())(`an instant ${JOBS.toLocaleString('en-US')} jobs share, on %s`, (kind) => {
-  let store: TestStore;
-  let daemon: TestDaemon | undefined;
-
-  beforeAll(async () => {
-    store = await createTestStore(kind);
-  });
-  afterAll(async () => {
-    await daemon?.close();
-    await store?.dispose();
-  });
+  const daemon = useTestDaemon(kind, `pipelines:\n  ok:\n    command: ["${FIXTURES}/exit-0.sh"]\n`);
 
   it("is staged for all of them together, earlier than one job's, and recorded before it", async () => {
-    daemon = await startTestDaemon(store, `pipelines:\n  ok:\n    command: ["${FIXTURES}/exit-0.sh"]\n`);
     const db = daemon.daemon.app.get(Database);
     // Inserted in one statement, as jobs created through the API would be one by one (a config with
     // 8,000 jobs took the daemon over 20 s to start under the suite's load); the scheduler's periodic
@@ -51,7 +41,6 @@ describe.each(testDatabaseKinds())(`an instant ${JOBS.toLocaleString('en-US')} j
     }
     // Stopped before the instant: a lone node undoes what it staged, so the 8,000 never run.
     await daemon.close();
-    daemon = undefined;
 
     expect({ recordedBefore: firstAt === null ? null : instant - firstAt }).toEqual({ recordedBefore: expect.any(Number) });
     // One job's lead is 2 s: the first runs of these came well before.

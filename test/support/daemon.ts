@@ -34,6 +34,7 @@ export interface TestDaemon {
   daemon: Daemon;
   config: CronwardenConfig;
   url: string;
+  /** Stops the daemon and removes its config; once: a later call waits for the first. */
   close(): Promise<void>;
 }
 
@@ -45,14 +46,13 @@ export async function startTestDaemon(store: TestStore, yaml: string, extraEnv: 
   const env = { JWT_SECRET: TEST_JWT_SECRET, PORT: '0', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error', ...store.env, ...extraEnv };
   const config = loadConfig({ file, env, cwd: process.cwd() });
   const daemon = await startDaemon({ config, env, host: '127.0.0.1', logger: testLogger(config.env.logLevel) });
+  let closed: Promise<void> | undefined;
   return {
     daemon,
     config,
     url: daemon.url,
-    close: async () => {
-      await daemon.close();
-      await rm(dir, { recursive: true, force: true });
-    },
+    // A test may stop its daemon early (before an instant, say); the describe block's afterAll closes it again.
+    close: () => (closed ??= daemon.close().then(() => rm(dir, { recursive: true, force: true }))),
   };
 }
 
